@@ -1,0 +1,70 @@
+import json
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import SHARED, needs_shared
+from facemask.data import (CELEBAMASK_PARTS, FACE_PARTS, FaceMaskDataset, load_split, merge_parts, official_split,
+                           part_files, prepare, random_affine, seeded_split)
+
+def box(shape, y0, y1, x0, x1):
+    m = np.zeros(shape, bool); m[y0:y1, x0:x1] = True; return m
+
+def test_merge_order_later_parts_win():
+    s = (8, 8)
+    parts = {'skin': box(s, 0, 8, 0, 8), 'hair': box(s, 0, 3, 0, 8), 'eye_g': box(s, 3, 5, 0, 8), 'l_eye': box(s, 3, 5, 1, 3),
+             'cloth': box(s, 7, 8, 0, 8), 'nose': box(s, 5, 7, 3, 5)}
+    m = merge_parts(parts)
+    assert m[1, 4] == 0 and m[4, 5] == 0 and m[4, 2] == 255 and m[7, 0] == 0 and m[6, 4] == 255 and m[5, 0] == 255
+    assert m.dtype == np.uint8 and set(np.unique(m)) == {0, 255}
+
+def test_merge_parts_is_a_parameter_and_rejects_unknown_parts():
+    s = (4, 4)
+    assert merge_parts({'hair': box(s, 0, 4, 0, 4)}, face_parts=['hair']).min() == 255
+    with pytest.raises(ValueError, match='unknown parts'): merge_parts({'beard': box(s, 0, 1, 0, 1)})
+    assert set(FACE_PARTS) <= set(CELEBAMASK_PARTS)
+
+def test_seeded_split_is_deterministic_and_disjoint():
+    a, b = seeded_split(range(100), 0.2, 0.1, seed=3), seeded_split(list(range(100))[::-1], 0.2, 0.1, seed=3)
+    assert a == b and [len(a[k]) for k in ('train', 'val', 'test')] == [70, 20, 10]
+    assert not (set(a['train']) & set(a['val'])) and not (set(a['val']) & set(a['test']))
+    assert a != seeded_split(range(100), 0.2, 0.1, seed=4)
+
+def test_official_split(tmp_path):
+    (tmp_path/'CelebA-HQ-to-CelebA-mapping.txt').write_text('idx orig_idx orig_file\n0 5 000006.jpg\n1 1 000002.jpg\n')
+    (tmp_path/'list_eval_partition.txt').write_text('000002.jpg 2\n000006.jpg 0\n')
+    assert official_split(tmp_path) == {'train': [0], 'val': [], 'test': [1]}
+
+def test_prepare_from_a_fake_root_is_idempotent_and_atomic(tmp_path):
+    root = tmp_path/'root'; (root/'CelebA-HQ-img').mkdir(parents=True); (root/'CelebAMask-HQ-mask-anno'/'0').mkdir(parents=True)
+    for i in range(5):
+        cv2.imwrite(str(root/'CelebA-HQ-img'/f'{i}.jpg'), np.full((40, 40, 3), 100, np.uint8))
+        cv2.imwrite(str(root/'CelebAMask-HQ-mask-anno'/'0'/f'{i:05d}_skin.png'), np.pad(np.full((20, 20, 3), 255, np.uint8), ((10, 10), (10, 10), (0, 0))))
+        cv2.imwrite(str(root/'CelebAMask-HQ-mask-anno'/'0'/f'{i:05d}_hair.png'), np.pad(np.full((5, 40, 3), 255, np.uint8), ((10, 25), (0, 0), (0, 0))))
+    out = prepare(root, tmp_path/'out', val_fraction=0.4, workers=2)
+    m = cv2.imread(str(out/'masks'/'3.png'), cv2.IMREAD_UNCHANGED)
+    assert m.shape == (40, 40) and m[12, 20] == 0 and m[20, 20] == 255 and m[5, 5] == 0
+    split = load_split(out)
+    assert sorted(split['train'] + split['val']) == list(range(5)) and len(split['val']) == 2
+    stamp = (out/'masks'/'3.png').stat().st_mtime_ns
+    prepare(root, tmp_path/'out', val_fraction=0.4, workers=2)
+    assert (out/'masks'/'3.png').stat().st_mtime_ns == stamp
+    assert not [p for p in out.rglob('.*') if p.is_file()]  # no temporary files left
+
+def test_random_affine_keeps_image_and_mask_aligned():
+    rng = np.random.default_rng(0)
+    img = np.zeros((80, 60, 3), np.uint8); img[20:50, 10:40] = 255
+    mask = np.where(img[..., 0] > 0, 255, 0).astype(np.uint8)
+    for _ in range(30):
+        wi, wm = random_affine(img, mask, rng, 64)
+        assert ((wi[..., 0] > 127) != (wm > 127)).mean() < 0.02
+
+@needs_shared
+def test_prepare_and_dataset_on_shared_faces(tmp_path):
+    out = prepare(SHARED/'CelebAMask-HQ-mini', tmp_path/'p', limit=10, size=128)
+    files = part_files(SHARED/'CelebAMask-HQ-mini')
+    assert {'skin', 'nose'} <= set(files[0])
+    ds = FaceMaskDataset(out, load_split(out)['train'], size=64, train=True)
+    x, y = ds[0]
+    assert x.shape == (3, 64, 64) and y.shape == (1, 64, 64) and torch.equal(y, ds[0][1])
+    assert set(torch.unique(y).tolist()) == {0.0, 1.0}

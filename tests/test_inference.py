@@ -1,0 +1,134 @@
+import subprocess, sys
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from conftest import REPO, SHARED, needs_shared
+from facemask.core import ImageReadError, read_image, write_image
+from facemask.inference import FaceMasker, expand_inputs
+
+def read_png(p): return cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+
+def test_predict_gives_binary_mask_at_input_size(masker, hopper):
+    mask = masker.predict(hopper)
+    assert mask.shape == hopper.shape[:2] and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    assert 0.03 < (mask > 0).mean() < 0.5   # a face, not nothing and not everything
+
+def test_face_is_found_on_the_example(masker, hopper):
+    mask = masker.predict(hopper)
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    assert 0.2 * h < ys.mean() < 0.6 * h and 0.25 * w < xs.mean() < 0.75 * w  # her face, upper middle of the portrait
+
+def test_exif_orientation_is_honoured(masker, hopper, tmp_path):
+    exif = Image.Exif(); exif[0x0112] = 6          # stored sideways, shown upright
+    Image.fromarray(np.ascontiguousarray(np.rot90(hopper, 1))).save(tmp_path/'phone.jpg', exif=exif, quality=95)
+    up = read_image(tmp_path/'phone.jpg')
+    assert up.shape == hopper.shape
+    m1, m2 = masker.predict(up), masker.predict(hopper)
+    assert m1.shape == m2.shape and ((m1 > 0) == (m2 > 0)).mean() > 0.97
+
+@pytest.mark.parametrize('mode', ['L', 'RGBA', 'P', 'CMYK', 'I;16', 'LA'])
+def test_odd_image_modes(masker, hopper, tmp_path, mode):
+    im = Image.fromarray(hopper)
+    if mode == 'I;16': im = Image.fromarray((np.asarray(im.convert('L')).astype(np.uint16) * 257))
+    else: im = im.convert(mode)
+    path = tmp_path/('x.jpg' if mode == 'CMYK' else 'x.png'); im.save(path)
+    img = read_image(path)
+    assert img.shape == hopper.shape and img.dtype == np.uint8
+    if mode == 'I;16': assert abs(int(img.mean()) - int(np.asarray(Image.fromarray(hopper).convert('L')).mean())) <= 2
+    assert masker.predict(img).shape == hopper.shape[:2]
+
+def test_very_large_image(masker, tmp_path):
+    big = np.full((900, 8400, 3), 120, np.uint8)
+    write_image(tmp_path/'wide.png', big)
+    mask = masker.predict(read_image(tmp_path/'wide.png'))
+    assert mask.shape == (900, 8400)
+
+def test_no_face_gives_an_empty_mask(masker):
+    yy, xx = np.mgrid[0:300, 0:400]
+    texture = np.dstack([(xx * 0.6) % 255, (yy * 0.8) % 255, ((xx + yy) * 0.3) % 255]).astype(np.uint8)
+    assert (masker.predict(texture) > 0).mean() < 0.02
+
+def make_folder(d, hopper):
+    d.mkdir()
+    write_image(d/'a.jpg', hopper); write_image(d/'b.png', cv2.resize(hopper, (100, 130)))
+    (d/'empty.jpg').write_bytes(b'')
+    (d/'text.png').write_text('this is not an image')
+    (d/'trunc.jpg').write_bytes((d/'a.jpg').read_bytes()[:2000])
+    Image.fromarray(hopper).save(d/'c.gif')  # palette
+    return d
+
+def test_bad_files_are_reported_and_the_rest_processed(masker, hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    lines = []
+    s = masker.mask_files([src], tmp_path/'out', log=lines.append, progress=False)
+    assert sorted(p.split('/')[-1] for p in s['written']) == ['a.jpg', 'b.png', 'c.gif']
+    assert len(s['failed']) == 3
+    for name, problem in [('empty.jpg', 'empty'), ('text.png', 'not an image'), ('trunc.jpg', 'truncated')]:
+        assert any(name in l and problem in l for l in lines), (name, lines)
+    assert read_png(tmp_path/'out'/'b.png').shape == (130, 100)
+
+def test_existing_outputs_are_kept_unless_overwrite(masker, hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    out = tmp_path/'out'; out.mkdir()
+    write_image(out/'a.png', np.full((3, 3), 7, np.uint8))           # an earlier result
+    s = masker.mask_files([src/'a.jpg', src/'b.png'], out, log=lambda m: None, progress=False)
+    assert s['skipped'] == [str(src/'a.jpg')] and read_png(out/'a.png').shape == (3, 3)
+    s = masker.mask_files([src/'a.jpg'], out, overwrite=True, log=lambda m: None, progress=False)
+    assert read_png(out/'a.png').shape == hopper.shape[:2]
+    assert not [p for p in out.iterdir() if p.name.startswith('.')]   # no temporary files left
+
+def test_overlay_and_cutout_outputs(masker, hopper, tmp_path):
+    src = tmp_path/'x.jpg'; write_image(src, hopper)
+    masker.mask_files([src], tmp_path/'o', overlay_on=True, cutout_on=True, log=lambda m: None, progress=False)
+    cut = read_png(tmp_path/'o'/'x_cutout.png')
+    assert cut.shape == (*hopper.shape[:2], 4) and np.array_equal(cut[..., 3], read_png(tmp_path/'o'/'x.png'))
+    assert read_image(tmp_path/'o'/'x_overlay.jpg').shape == hopper.shape
+
+def test_globs_and_duplicate_names(masker, hopper, tmp_path):
+    for sub in ('p', 'q'):
+        (tmp_path/sub).mkdir(); write_image(tmp_path/sub/'same.jpg', hopper)
+    assert len(expand_inputs([str(tmp_path/'*'/'*.jpg')])) == 2
+    s = masker.mask_files([str(tmp_path/'*'/'*.jpg')], tmp_path/'out', log=lambda m: None, progress=False)
+    assert len(s['written']) == 1 and 'already taken' in s['failed'][0]
+
+def test_video_keeps_frames_size_and_rate(masker, hopper, tmp_path):
+    path = tmp_path/'clip.mp4'
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 12, (120, 150))
+    for k in range(9): vw.write(cv2.cvtColor(cv2.resize(hopper[k * 5:k * 5 + 480], (120, 150)), cv2.COLOR_RGB2BGR))
+    vw.release()
+    s = masker.mask_files([path], tmp_path/'out', overlay_on=True, log=lambda m: None, progress=False)
+    assert not s['failed']
+    for name in ('clip.mp4', 'clip_overlay.mp4'):
+        cap = cv2.VideoCapture(str(tmp_path/'out'/name))
+        assert [int(cap.get(p)) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)] == [9, 120, 150]
+        assert round(cap.get(cv2.CAP_PROP_FPS)) == 12
+
+def test_broken_video_is_reported(masker, tmp_path):
+    (tmp_path/'bad.mp4').write_bytes(b'\x00' * 100)
+    s = masker.mask_files([tmp_path/'bad.mp4'], tmp_path/'out', log=lambda m: None, progress=False)
+    assert len(s['failed']) == 1 and 'bad.mp4' in s['failed'][0]
+    assert not (tmp_path/'out'/'bad.mp4').exists()
+
+def run_cli(*args):
+    return subprocess.run([str(REPO/'.venv'/'bin'/'facemask') if (REPO/'.venv'/'bin'/'facemask').exists() else 'facemask', *map(str, args)],
+                          capture_output=True, text=True)
+
+def test_cli_exit_code_and_summary(hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    r = run_cli('predict', src, '-o', tmp_path/'out')
+    assert r.returncode == 1 and '3 written' in r.stdout and '3 failed' in r.stdout
+    assert 'empty.jpg' in r.stdout + r.stderr
+    r = run_cli('predict', src/'a.jpg', '-o', tmp_path/'out')
+    assert r.returncode == 0 and '1 skipped' in r.stdout
+
+@needs_shared
+def test_cli_on_a_folder_of_shared_faces(tmp_path):
+    src = tmp_path/'faces'; src.mkdir()
+    for i in range(6): (src/f'{i}.jpg').symlink_to(SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/f'{i}.jpg')
+    r = run_cli('predict', src, '-o', tmp_path/'out')
+    assert r.returncode == 0, r.stderr
+    for i in range(6):
+        m = read_png(tmp_path/'out'/f'{i}.png')
+        assert m.shape == (512, 512) and m.dtype == np.uint8 and set(np.unique(m)) == {0, 255}
