@@ -26,7 +26,7 @@ def main():
     from facemask.core import read_image, write_image
     from facemask.data import prepare
     from facemask.evaluate import benchmark_set, evaluate
-    from facemask.hands import ObjectOcclusion, hand_bank, split_bank
+    from facemask.hands import face_box, hand_bank, paste, random_object, split_bank
     from facemask.inference import FaceMasker, overlay
 
     prepared = prepare(a.data, REPO/'data'/'bench-prepared')
@@ -57,14 +57,16 @@ def main():
     picks = np.argsort([-o.mean() for o in occs])[:3]
     hopper = read_image(REPO/'examples'/'grace_hopper.jpg')
     base = maskers[next(iter(maskers))].predict(hopper)
-    occluded, _, _ = ObjectOcclusion(p=1.0, scale=(0.5, 0.5)).apply(hopper, base, np.random.default_rng(4))
+    cx, cy, fw, fh = face_box(base)  # a generated phone held over the mouth and cheek
+    phone = next(o for k in range(50) if (o := random_object(np.random.default_rng(k), 0.7 * fh)).source == 'phone')
+    occluded = paste(hopper, base, phone, cx + 0.2 * fw, cy + 0.3 * fh, angle=25, rng=np.random.default_rng(0))[0]
     for fname, rows in (('ablation_hands.png', [images[i] for i in picks]), ('ablation_example_object.png', [occluded])):
         fig, axs = plt.subplots(len(rows), len(maskers), figsize=(3.2 * len(maskers), 3.4 * len(rows)), squeeze=False)
         for r, im in enumerate(rows):
             for c, (name, m) in enumerate(maskers.items()):
                 axs[r, c].imshow(overlay(im, m.predict(im))); axs[r, c].axis('off')
                 if r == 0: axs[r, c].set_title(f'trained with: {name}')
-        fig.tight_layout(); fig.savefig(figs/fname if fname == 'ablation_hands.png' else out.parent/fname, dpi=80); plt.close(fig)
+        fig.tight_layout(); fig.savefig(figs/fname if fname == 'ablation_hands.png' else out.parent/fname, dpi=100); plt.close(fig)
 
 def markdown(r):
     rows = [f"| {n} | {v['clean']['pooled_iou']:.4f} | {v['clean']['mean_iou']:.4f} | {v['hands']['pooled_iou']:.4f} | {v['hands']['mean_iou']:.4f} | "

@@ -8,7 +8,7 @@ Writes benchmarks/reports/accuracy.md and .json.
     bash benchmarks/peers/setup_peers.sh          # once: the peers' own virtualenv
     python benchmarks/accuracy.py                  # ~5 min on 2 CPU cores
 """
-import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +30,17 @@ def latency(weights, files, threads, refine):
     for im in images:
         t0 = time.perf_counter(); masker.predict(im); times.append((time.perf_counter() - t0) * 1000)
     return {'median_ms': statistics.median(times), 'p90_ms': float(np.percentile(times, 90)), 'n': len(times),
-            'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'threads': threads}
+            'peak_rss_mb': peak_rss_mb(), 'threads': threads}
+
+def peak_rss_mb():
+    "This process's peak resident memory (VmHWM; unlike ru_maxrss it does not inherit the parent's peak across exec)."
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024
 
 def run_peer(method, files, out_dir, threads):
     "Masks (dict stem -> array) and timings of a landmark peer, or None if its virtualenv is missing."
     py = PEERS/'.venv'/'bin'/'python'
     if not py.exists(): return None
+    out_dir.mkdir(parents=True, exist_ok=True)
     lst = out_dir/'list.txt'; lst.write_text('\n'.join(map(str, files)))
     masks, timings = out_dir/method, out_dir/f'{method}.json'
     subprocess.run([str(py), str(PEERS/'landmark_masks.py'), '--method', method, '--list', str(lst), '--out-dir', str(masks),

@@ -6,7 +6,7 @@
 __all__ = ['DEFAULT_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'default_weights', 'face_regions', 'FaceMasker', 'overlay',
            'cutout', 'expand_inputs', 'smooth_step']
 
-# %% ../nbs/05_inference.ipynb #dc668275
+# %% ../nbs/05_inference.ipynb #c32b6bf9
 import contextlib, glob, os
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .core import ImageReadError, atomic_path, read_image, write_image
 from .model import load_model
 
-# %% ../nbs/05_inference.ipynb #b12cd615
+# %% ../nbs/05_inference.ipynb #240cd03e
 DEFAULT_WEIGHTS = 'facemask_mobilenetv2.pt'
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm'}
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v'}
@@ -30,7 +30,7 @@ def default_weights():
     if not path.exists(): raise FileNotFoundError(f'{path}: the packaged weights are missing; reinstall facemask or pass --weights')
     return path
 
-# %% ../nbs/05_inference.ipynb #06aaba2a
+# %% ../nbs/05_inference.ipynb #ec69d7c6
 def face_regions(prob, threshold=0.5, min_area=12, margin=0.6):
     "Square boxes (x0, y0, x1, y1) around the blobs of a probability map, grown by `margin` of their size."
     n, _, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
@@ -43,7 +43,7 @@ def face_regions(prob, threshold=0.5, min_area=12, margin=0.6):
         boxes.append((int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(W, cx + side / 2)), int(min(H, cy + side / 2))))
     return boxes
 
-# %% ../nbs/05_inference.ipynb #73db78a5
+# %% ../nbs/05_inference.ipynb #37ede530
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter`."
     def __init__(self, model, refine=True): self.model, self.refine = model, refine
@@ -59,11 +59,14 @@ class FaceMasker:
         image = read_image(image) if isinstance(image, (str, Path)) else image
         coarse = self.model.predict_proba(image)
         if not self.refine: return coarse
-        size, out = self.model.config.input_size, np.zeros(image.shape[:2], np.float32)
-        boxes = face_regions(coarse, min_area=max(12, image.shape[0] * image.shape[1] / size ** 2 * 4))
-        if len(boxes) == 1 and (boxes[0][2] - boxes[0][0]) * (boxes[0][3] - boxes[0][1]) > 0.8 * out.size: return coarse
-        crops = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
-        for (x0, y0, x1, y1), p in zip(boxes, self.model.predict_proba(crops) if crops else []):
+        H, W = coarse.shape
+        out = np.zeros_like(coarse)
+        boxes = face_regions(coarse, min_area=max(12, H * W / self.model.config.input_size ** 2 * 4))
+        close = [b for b in boxes if max(b[2] - b[0], b[3] - b[1]) <= max(H, W) / 2]  # a crop at least doubles resolution
+        for x0, y0, x1, y1 in set(boxes) - set(close):                                  # others: the coarse pass already saw them at full detail
+            np.maximum(out[y0:y1, x0:x1], coarse[y0:y1, x0:x1], out=out[y0:y1, x0:x1])
+        crops = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in close]
+        for (x0, y0, x1, y1), p in zip(close, self.model.predict_proba(crops) if crops else []):
             np.maximum(out[y0:y1, x0:x1], p, out=out[y0:y1, x0:x1])
         return out
 
@@ -71,7 +74,7 @@ class FaceMasker:
         "uint8 0/255 face mask, the size of the input (an RGB uint8 array or an image file)."
         return np.where(self.predict_proba(image) > self.model.config.threshold, 255, 0).astype(np.uint8)
 
-# %% ../nbs/05_inference.ipynb #021368d8
+# %% ../nbs/05_inference.ipynb #5be5c53e
 def overlay(image, mask, color=(0, 255, 0), alpha=0.45):
     "The image with the masked pixels tinted by `color`."
     out = image.astype(np.float32)
@@ -83,7 +86,7 @@ def cutout(image, mask):
     "RGBA image whose alpha is the mask."
     return np.dstack([image, mask])
 
-# %% ../nbs/05_inference.ipynb #2d487c49
+# %% ../nbs/05_inference.ipynb #768bbfd8
 def expand_inputs(inputs):
     "Image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped."
     files, seen = [], set()
@@ -133,7 +136,7 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
 
 FaceMasker.mask_files = _mask_files
 
-# %% ../nbs/05_inference.ipynb #6d5b7cf2
+# %% ../nbs/05_inference.ipynb #36a1c7de
 def smooth_step(prev, prob, strength=0.6):
     "Blend a frame's probabilities into the running ones: small changes are averaged, big ones taken at once."
     if prev is None: return prob

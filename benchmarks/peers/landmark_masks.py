@@ -6,7 +6,6 @@ Run inside benchmarks/peers/.venv (see setup_peers.sh):
 import argparse
 import json
 import os
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -85,6 +84,12 @@ def dlib_masker():
     return compute
 
 
+def peak_rss_mb():
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, not inherited from the parent across exec)."""
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024.0
+
+
 def main():
     args = parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "DLIB_NUM_THREADS"):
@@ -118,7 +123,7 @@ def main():
         "method": args.method,
         "per_image_ms": per_image,
         "median_ms": statistics.median(per_image.values()),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mb": peak_rss_mb(),
     }
     Path(args.timings).write_text(json.dumps(report, indent=1))
     print(f"{args.method}: {len(paths)} images, median {report['median_ms']:.1f} ms, "
