@@ -59,7 +59,7 @@ def main():
     base = maskers[next(iter(maskers))].predict(hopper)
     cx, cy, fw, fh = face_box(base)  # a generated phone held over the mouth and cheek
     phone = next(o for k in range(50) if (o := random_object(np.random.default_rng(k), 0.7 * fh)).source == 'phone')
-    occluded = paste(hopper, base, phone, cx + 0.2 * fw, cy + 0.3 * fh, angle=25, rng=np.random.default_rng(0))[0]
+    occluded = paste(hopper, base, phone, cx + 0.1 * fw, cy + 0.05 * fh, angle=15, rng=np.random.default_rng(0))[0]
     for fname, rows in (('ablation_hands.png', [images[i] for i in picks]), ('ablation_example_object.png', [occluded])):
         fig, axs = plt.subplots(len(rows), len(maskers), figsize=(3.2 * len(maskers), 3.4 * len(rows)), squeeze=False)
         for r, im in enumerate(rows):

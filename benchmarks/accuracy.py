@@ -66,7 +66,7 @@ def main():
     from facemask.core import write_image
     from facemask.data import prepare
     from facemask.evaluate import benchmark_set, mask_metrics
-    from facemask.hands import hand_bank, split_bank
+    from facemask.hands import ObjectOcclusion, hand_bank, split_bank
     from facemask.inference import FaceMasker, default_weights
 
     split = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())
@@ -80,17 +80,17 @@ def main():
     report = {'weights': str(a.weights or default_weights().name), 'faces': len(ids), 'data': 'CelebAMask-HQ-mini validation split (configs/split_celebamask_mini.json), 512x512',
               'hands': f"{len(val_hands)} held-out hand cut-outs from {len(hand_split['val'])} photos", 'accuracy': {}, 'speed': {}}
     files = {}
-    for name, hands in (('clean', None), ('hands', val_hands)):
-        images, masks, occs = benchmark_set(prepared, ids, hands)
+    for name, hands, occlusion in (('clean', None, None), ('hands', val_hands, None), ('objects', None, ObjectOcclusion(p=1.0))):
+        images, masks, occs = benchmark_set(prepared, ids, hands, occlusion=occlusion)
         folder = tmp/name; folder.mkdir()
         files[name] = [write_image(folder/f'{i}.png', im) for i, im in zip(ids, images)]  # lossless: peers see the same pixels
         preds = [masker.predict(im) for im in images]
-        report['accuracy'].setdefault('facemask', {})[name] = mask_metrics(preds, masks, occs if hands else None)[0]
+        report['accuracy'].setdefault('facemask', {})[name] = mask_metrics(preds, masks, occs if name != 'clean' else None)[0]
         for method in filter(None, a.peers.split(',')):
             got = run_peer(method, files[name], tmp/f'{name}_{method}', a.threads)
             if got is None: report['accuracy'].setdefault(method, {})[name] = 'not run: bash benchmarks/peers/setup_peers.sh first'; continue
             peer_masks, timings = got
-            report['accuracy'].setdefault(method, {})[name] = mask_metrics([peer_masks[f'{i}'] for i in ids], masks, occs if hands else None)[0]
+            report['accuracy'].setdefault(method, {})[name] = mask_metrics([peer_masks[f'{i}'] for i in ids], masks, occs if name != 'clean' else None)[0]
             if name == 'clean': report['speed'][method] = {'median_ms': timings['median_ms'], 'peak_rss_mb': timings['peak_rss_mb'], 'threads': a.threads}
         print(name, json.dumps({m: round(v[name]['pooled_iou'], 4) for m, v in report['accuracy'].items() if isinstance(v.get(name), dict)}), flush=True)
     child = subprocess.run([sys.executable, __file__, '--threads', str(a.threads), *(['--weights', a.weights] if a.weights else []),
@@ -106,7 +106,7 @@ def main():
     print(out.with_suffix('.md').read_text())
 
 def markdown(r):
-    rows = ['| method | set | IoU pooled | IoU mean/img | Dice pooled | precision | recall | hand px called face |', '|' + '---|' * 8]
+    rows = ['| method | set | IoU pooled | IoU mean/img | Dice pooled | precision | recall | occluder px called face |', '|' + '---|' * 8]
     for method, sets in r['accuracy'].items():
         for name, m in sets.items():
             if not isinstance(m, dict): rows.append(f'| {method} | {name} | {m} |||||| '); continue
@@ -119,7 +119,7 @@ def markdown(r):
         gpu = f"\n## GPU throughput ({r['gpu']['device']}, torch {r['gpu']['torch']})\n\n" + '\n'.join(f'- {k}: {v}' for k, v in r['gpu'].items() if k.endswith('per_s'))
     return f"""# Accuracy and speed: facemask vs landmark-based masks
 
-Measured {r['date']} by `benchmarks/accuracy.py`. Data: {r['data']}, {r['faces']} faces; "hands": the same faces with one of {r['hands']} pasted (seeded, lifelike placement; never used in training). Peers: landmark polygons (MediaPipe face-mesh face oval; dlib 68-point jaw + brows) from `benchmarks/peers/`, on the same PNG files, scored by the same code (`facemask.evaluate.mask_metrics`). Model: `{r['weights']}` through `FaceMasker.predict`.
+Measured {r['date']} by `benchmarks/accuracy.py`. Data: {r['data']}, {r['faces']} faces; "hands": the same faces with one of {r['hands']} pasted (seeded, lifelike placement; never used in training); "objects": the same faces with one generated object (phone, cup, microphone, card or blob with a generated texture; `facemask.hands.ObjectOcclusion`, seeded) held over the face (the same generator training used at p=0.15, so not an unseen kind of occluder). Peers: landmark polygons (MediaPipe face-mesh face oval; dlib 68-point jaw + brows) from `benchmarks/peers/`, on the same PNG files, scored by the same code (`facemask.evaluate.mask_metrics`). Model: `{r['weights']}` through `FaceMasker.predict`.
 
 ## Accuracy (512x512 vs the 512 ground truth)
 

@@ -7,7 +7,7 @@ __all__ = ['EGOHANDS_FIELDS', 'TARGETS', 'Cutout', 'cutouts_from_mask', 'hand_ba
            'match_blur_noise', 'paste', 'face_box', 'place_hand', 'RandomHandPaste', 'HandOcclusion', 'Compose',
            'random_object', 'ObjectOcclusion', 'NoFace', 'generate_occluded']
 
-# %% ../nbs/01_hands.ipynb #b6ffe4ad
+# %% ../nbs/01_hands.ipynb #3866be4e
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .core import read_image, write_image, atomic_path
 
-# %% ../nbs/01_hands.ipynb #4eab485b
+# %% ../nbs/01_hands.ipynb #dfde9d4c
 @dataclass
 class Cutout:
     "One occluder: RGB crop (HxWx3 uint8), alpha (HxW float32 0..1), unit wrist direction (x, y) or None, source name."
@@ -62,7 +62,7 @@ def hand_bank(folder, min_area=1500):
     if not bank: raise FileNotFoundError(f'{folder}: no images/*.jpg with masks/*.png hand masks found')
     return bank
 
-# %% ../nbs/01_hands.ipynb #e4898db5
+# %% ../nbs/01_hands.ipynb #09326271
 EGOHANDS_FIELDS = ('myleft', 'myright', 'yourleft', 'yourright')
 
 def egohands_bank(root, min_area=1500, max_frames_per_video=None):
@@ -84,14 +84,14 @@ def egohands_bank(root, min_area=1500, max_frames_per_video=None):
                 bank += cutouts_from_mask(image, mask, f'{video.name}/{frame.stem}/{field}', min_area)
     return bank
 
-# %% ../nbs/01_hands.ipynb #8c5abdb9
+# %% ../nbs/01_hands.ipynb #4667163d
 def split_bank(bank, val_fraction=0.25, seed=0):
     "Split cut-outs into (train, val) by source photo, deterministically."
     photos = sorted({c.source.split('#')[0] for c in bank})
     val = set(np.random.default_rng(seed).permutation(photos)[:round(len(photos) * val_fraction)])
     return [c for c in bank if c.source.split('#')[0] not in val], [c for c in bank if c.source.split('#')[0] in val]
 
-# %% ../nbs/01_hands.ipynb #18f2a408
+# %% ../nbs/01_hands.ipynb #8c40b348
 def _warp_cutout(c, angle, scale, x, y, shape):
     "Rotate/scale cut-out `c` about its centre and place that centre at (x, y) in a frame of `shape`."
     h, w = c.alpha.shape
@@ -148,7 +148,7 @@ def paste(image, mask, cutout, x, y, angle=0.0, scale=1.0, rng=None, match=True,
     new_mask = np.where(covered, 0, mask).astype(np.uint8)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), new_mask, (covered * 255).astype(np.uint8)
 
-# %% ../nbs/01_hands.ipynb #31b114a6
+# %% ../nbs/01_hands.ipynb #08381bd0
 TARGETS = {'cheek': (0.28, 0.12), 'chin': (0.0, 0.42), 'mouth': (0.0, 0.25), 'eyes': (0.2, -0.08),
            'forehead': (0.0, -0.32), 'edge': (0.5, 0.05)}
 
@@ -183,7 +183,7 @@ def place_hand(cutout, mask, rng, scale=(0.55, 1.0), target=None):
     shift = rng.uniform(0.15, 0.45) * length * s              # hand centre lies toward the wrist side
     return tx + out[0] * shift, ty + out[1] * shift, angle, s
 
-# %% ../nbs/01_hands.ipynb #bcbf5ea8
+# %% ../nbs/01_hands.ipynb #630cc6b0
 class RandomHandPaste:
     "The original recipe: a hand rotated by a multiple of 90 degrees, pasted at a random place, with probability `p`."
     def __init__(self, bank, p=0.5, scale=(0.3, 0.8)): self.bank, self.p, self.scale = bank, p, scale
@@ -222,7 +222,7 @@ class Compose:
         return image, mask, occluded
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
 
-# %% ../nbs/01_hands.ipynb #48aa1d2c
+# %% ../nbs/01_hands.ipynb #e2cca593
 def _texture(rng, h, w, textures=None):
     if textures is not None and len(textures) and rng.random() < 0.7:
         t = textures[rng.integers(len(textures))]
@@ -269,7 +269,7 @@ class ObjectOcclusion:
                      feather=1.0, shadow=rng.uniform(*self.shadow))
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
 
-# %% ../nbs/01_hands.ipynb #0ec8684e
+# %% ../nbs/01_hands.ipynb #36f43ea9
 class NoFace:
     "With probability `p`, replace the pair by a random crop of a face-free photo and an all-zero mask."
     def __init__(self, photos, p=0.05): self.photos, self.p = photos, p
@@ -283,7 +283,7 @@ class NoFace:
         return crop, np.zeros_like(mask), np.zeros_like(mask)
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
 
-# %% ../nbs/01_hands.ipynb #c5ff22d3
+# %% ../nbs/01_hands.ipynb #bf9a59e3
 def generate_occluded(prepared, ids, bank, out, rotations=4, placements=5, seed=0, transform=None):
     "Write `len(bank) * rotations * placements` occluded face/mask pairs from a prepared folder to `out`."
     from facemask.data import FaceMaskDataset
