@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['cmd_predict', 'cmd_prepare', 'cmd_train', 'cmd_evaluate', 'parser', 'main']
 
-# %% ../nbs/06_cli.ipynb #8528db51
-import argparse, json, sys
+# %% ../nbs/06_cli.ipynb #1907fc91
+import argparse, json, os, sys
 from pathlib import Path
 
-# %% ../nbs/06_cli.ipynb #24215acb
+# %% ../nbs/06_cli.ipynb #2de4db61
 def cmd_predict(a):
     from facemask.inference import FaceMasker
     masker = FaceMasker.from_pretrained(a.weights, device=a.device, refine=not a.no_refine)
@@ -30,7 +30,8 @@ def cmd_train(a):
                                        'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project')}
     if a.no_pretrained: over['pretrained'] = False
     if a.compile: over['compile'] = True
-    print(train(TrainConfig.from_json(a.config, **over), resume=a.resume))
+    best = train(TrainConfig.from_json(a.config, **over), resume=a.resume)
+    if os.environ.get('RANK', '0') == '0': print(best)  # under torchrun, once
     return 0
 
 def cmd_evaluate(a):
@@ -50,7 +51,7 @@ def cmd_evaluate(a):
     if a.output: Path(a.output).write_text(json.dumps(report, indent=1))
     return 0
 
-# %% ../nbs/06_cli.ipynb #fc5b6648
+# %% ../nbs/06_cli.ipynb #349393dc
 def parser():
     p = argparse.ArgumentParser(prog='facemask', description='Binary face masks (face skin, brows, eyes, ears, nose, mouth, lips) for photos and videos.')
     sub = p.add_subparsers(dest='command', required=True)
