@@ -132,3 +132,67 @@ def test_cli_on_a_folder_of_shared_faces(tmp_path):
     for i in range(6):
         m = read_png(tmp_path/'out'/f'{i}.png')
         assert m.shape == (512, 512) and m.dtype == np.uint8 and set(np.unique(m)) == {0, 255}
+
+def test_small_face_in_a_wide_frame_is_found_by_the_tiles(masker, hopper):
+    from facemask.inference import tile_boxes
+    yy, xx = np.mgrid[0:720, 0:1280]
+    frame = np.dstack([(xx * 0.2) % 255, (yy * 0.3) % 255, np.full_like(xx, 90)]).astype(np.uint8)
+    frame[300:420, 900:1000] = cv2.resize(hopper, (100, 120), interpolation=cv2.INTER_AREA)   # her face: ~40 px wide
+    assert tile_boxes(720, 1280, masker.model.config.input_size)                             # a 1280x720 frame is tiled
+    mask = masker.predict(frame) > 0
+    assert mask[300:420, 900:1000].mean() > 0.05 and mask.sum() < 2 * mask[300:420, 900:1000].sum()
+
+def test_prefetch_keeps_order_and_bounds_memory():
+    from facemask.inference import prefetch
+    started = []
+    for i, get in prefetch(lambda k: started.append(k) or k * k, range(20), workers=2, ahead=3):
+        assert max(started) <= i + 3 and get() == i * i
+
+def test_background_decoding_gives_the_same_results(masker, hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    s0, s2 = (masker.mask_files([src], tmp_path/f'out{w}', workers=w, log=lambda m: None, progress=False) for w in (0, 2))
+    assert s0['written'] == s2['written'] and [f.replace('out0', 'out2') for f in s0['failed']] == s2['failed']
+    for name in ('a.png', 'b.png', 'c.png'): assert np.array_equal(read_png(tmp_path/'out0'/name), read_png(tmp_path/'out2'/name))
+
+@pytest.fixture(scope='module')
+def onnx_file(masker, tmp_path_factory):
+    from facemask.inference import export_onnx
+    return export_onnx(masker.model, tmp_path_factory.mktemp('onnx')/'facemask.onnx')
+
+def test_onnx_gives_the_same_masks(masker, hopper, onnx_file):
+    om = FaceMasker.from_pretrained(onnx_file, device='cpu')
+    assert om.model.config == masker.model.config
+    rng = np.random.default_rng(0)
+    wide = cv2.resize(rng.integers(0, 255, (9, 16, 3), dtype=np.uint8), (1280, 720), interpolation=cv2.INTER_CUBIC)
+    wide[200:440, 700:900] = cv2.resize(hopper, (200, 240))
+    for image in (hopper, wide, rng.integers(0, 255, (97, 131, 3), dtype=np.uint8)):
+        assert (om.predict(image) != masker.predict(image)).mean() <= 0.001
+
+def test_onnx_graph_takes_any_batch_and_size(masker, onnx_file):
+    import torch
+    from facemask.inference import OnnxSegmenter
+    seg = OnnxSegmenter(onnx_file)
+    for shape in [(1, 3, 256, 256), (3, 3, 97, 131)]:
+        x = torch.rand(*shape)
+        with torch.inference_mode(): ref = masker.model(x).numpy()
+        out = seg.session.run(None, {'image': x.numpy()})[0]
+        assert out.shape == ref.shape and np.abs(out - ref).max() < 1e-3
+
+def test_bad_onnx_files_get_clear_errors(onnx_file, tmp_path):
+    import onnx
+    (tmp_path/'junk.onnx').write_bytes(b'\x00not a model')
+    with pytest.raises(ValueError, match='junk.onnx: not a readable ONNX model'): FaceMasker.from_pretrained(tmp_path/'junk.onnx')
+    proto = onnx.load(str(onnx_file)); del proto.metadata_props[:]; onnx.save(proto, str(tmp_path/'bare.onnx'))
+    with pytest.raises(ValueError, match='bare.onnx: no facemask config'): FaceMasker.from_pretrained(tmp_path/'bare.onnx')
+    with pytest.raises(FileNotFoundError, match='missing.onnx'): FaceMasker.from_pretrained(tmp_path/'missing.onnx')
+
+def test_missing_onnx_packages_are_named():
+    from facemask.inference import _optional
+    with pytest.raises(ImportError, match='no_such_runtime is needed .* pip install'): _optional('no_such_runtime')
+
+def test_cli_export_onnx(hopper, tmp_path):
+    r = run_cli('export-onnx', '-o', tmp_path/'m.onnx')
+    assert r.returncode == 0 and (tmp_path/'m.onnx').exists(), r.stderr
+    write_image(tmp_path/'x.jpg', hopper)
+    assert run_cli('predict', tmp_path/'x.jpg', '-o', tmp_path/'out', '--weights', tmp_path/'m.onnx').returncode == 0
+    assert read_png(tmp_path/'out'/'x.png').shape == hopper.shape[:2]
