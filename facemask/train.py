@@ -6,7 +6,7 @@
 __all__ = ['TrainConfig', 'bce_dice_loss', 'occlusion_transform', 'EpochSampler', 'make_loaders', 'seed_everything',
            'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'validate', 'train']
 
-# %% ../nbs/03_training.ipynb #f2148e30
+# %% ../nbs/03_training.ipynb #63d7ece8
 import json, math, os, random, time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -23,7 +23,7 @@ from .data import FaceMaskDataset, load_split
 from .hands import Compose, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, hand_bank, split_bank
 from .model import FaceSegmenter, ModelConfig, load_model, save_model
 
-# %% ../nbs/03_training.ipynb #1f16bc57
+# %% ../nbs/03_training.ipynb #b861be7c
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
@@ -62,7 +62,7 @@ class TrainConfig:
         if unknown: raise ValueError(f'{path}: unknown config keys {sorted(unknown)}')
         return cls(**{**cfg, **{k: v for k, v in overrides.items() if v is not None}})
 
-# %% ../nbs/03_training.ipynb #521ac5f7
+# %% ../nbs/03_training.ipynb #7c004611
 def bce_dice_loss(logits, target, dice_weight=1.0, eps=1.0):
     "Binary cross-entropy plus (1 - soft Dice per image), averaged over the batch."
     bce = F.binary_cross_entropy_with_logits(logits, target)
@@ -70,7 +70,7 @@ def bce_dice_loss(logits, target, dice_weight=1.0, eps=1.0):
     dice = (2 * (p * t).sum(1) + eps) / (p.sum(1) + t.sum(1) + eps)
     return bce + dice_weight * (1 - dice).mean()
 
-# %% ../nbs/03_training.ipynb #f5507f80
+# %% ../nbs/03_training.ipynb #96a0c440
 def occlusion_transform(cfg, train_ids):
     "The training augmentation that `cfg.occlusion` names (None for 'none')."
     if cfg.occlusion not in ('none', 'random', 'realistic'): raise ValueError(f"occlusion must be 'none', 'random' or 'realistic', got {cfg.occlusion!r}")
@@ -105,7 +105,7 @@ def make_loaders(cfg, rank=0, world=1):
     return (DataLoader(train_ds, cfg.batch_size // world, sampler=sampler, drop_last=True, **kw),
             DataLoader(val_ds, cfg.batch_size, **kw))
 
-# %% ../nbs/03_training.ipynb #e6a61425
+# %% ../nbs/03_training.ipynb #c681bde3
 def _rng_state():
     return {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate(),
             'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
@@ -118,7 +118,7 @@ def seed_everything(seed):
     "Seed python, numpy and torch."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-# %% ../nbs/03_training.ipynb #c5fc3735
+# %% ../nbs/03_training.ipynb #7d70f93c
 def _device(cfg):
     device = torch.device('cuda' if cfg.device == 'auto' and torch.cuda.is_available() else 'cpu' if cfg.device == 'auto' else cfg.device)
     return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if device.type == 'cuda' and 'WORLD_SIZE' in os.environ else device
@@ -162,7 +162,7 @@ def init_distributed(cfg):
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     return (dist.get_rank(), dist.get_world_size(), device) if dist.is_initialized() else (0, 1, device)
 
-# %% ../nbs/03_training.ipynb #4b4cce12
+# %% ../nbs/03_training.ipynb #bfb5c8ef
 @torch.no_grad()
 def validate(model, loader, device, amp=False):
     "Mean loss and pooled IoU of `model` over `loader`."
