@@ -7,7 +7,7 @@ __all__ = ['DEFAULT_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'CONFIG_KEY', 
            'FaceMasker', 'overlay', 'cutout', 'expand_inputs', 'prefetch', 'smooth_step', 'export_onnx',
            'OnnxSegmenter']
 
-# %% ../nbs/05_inference.ipynb #325a9973
+# %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, glob, importlib, json, math, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +22,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .core import ImageReadError, atomic_path, read_image, write_image
-from .model import FaceSegmenter, ModelConfig, _check_image, _letterbox, load_model
+from .model import FaceSegmenter, ModelConfig, batched_proba, load_model
 
-# %% ../nbs/05_inference.ipynb #3b5b4cc0
+# %% ../nbs/05_inference.ipynb #0c24ee22
 DEFAULT_WEIGHTS = 'facemask_mobilenetv2.pt'
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm'}
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v'}
@@ -35,7 +35,7 @@ def default_weights():
     if not path.exists(): raise FileNotFoundError(f'{path}: the packaged weights are missing; reinstall facemask or pass --weights')
     return path
 
-# %% ../nbs/05_inference.ipynb #634eae59
+# %% ../nbs/05_inference.ipynb #7341917e
 def tile_boxes(H, W, size, levels=1, factor=3, overlap=0.25):
     "Overlapping square tiles (x0, y0, x1, y1) for `levels` zoom levels, each `factor` times smaller; levels finer than `size` pixels are skipped."
     boxes = []
@@ -46,7 +46,7 @@ def tile_boxes(H, W, size, levels=1, factor=3, overlap=0.25):
         boxes += [(x, y, x + side, y + side) for y in starts(H) for x in starts(W)]
     return list(dict.fromkeys(boxes))
 
-# %% ../nbs/05_inference.ipynb #c4d091df
+# %% ../nbs/05_inference.ipynb #bb0340d3
 def face_regions(prob, threshold=0.5, min_area=12, margin=0.6):
     "Square boxes (x0, y0, x1, y1) around the blobs of a probability map, grown by `margin` of their size."
     n, _, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
@@ -59,7 +59,7 @@ def face_regions(prob, threshold=0.5, min_area=12, margin=0.6):
         boxes.append((int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(W, cx + side / 2)), int(min(H, cy + side / 2))))
     return boxes
 
-# %% ../nbs/05_inference.ipynb #231b1bc0
+# %% ../nbs/05_inference.ipynb #589e9bf9
 def _paste_max(out, boxes, probs):
     for (x0, y0, x1, y1), p in zip(boxes, probs): np.maximum(out[y0:y1, x0:x1], p, out=out[y0:y1, x0:x1])
 
@@ -95,7 +95,7 @@ class FaceMasker:
         "uint8 0/255 face mask, the size of the input (an RGB uint8 array or an image file)."
         return np.where(self.predict_proba(image) > self.model.config.threshold, 255, 0).astype(np.uint8)
 
-# %% ../nbs/05_inference.ipynb #c77d8059
+# %% ../nbs/05_inference.ipynb #6f505904
 def overlay(image, mask, color=(0, 255, 0), alpha=0.45):
     "The image with the masked pixels tinted by `color`."
     out = image.astype(np.float32)
@@ -107,7 +107,7 @@ def cutout(image, mask):
     "RGBA image whose alpha is the mask."
     return np.dstack([image, mask])
 
-# %% ../nbs/05_inference.ipynb #214674c4
+# %% ../nbs/05_inference.ipynb #1b77cfbd
 def expand_inputs(inputs):
     "Image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped."
     files, seen = [], set()
@@ -170,7 +170,7 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
 
 FaceMasker.mask_files = _mask_files
 
-# %% ../nbs/05_inference.ipynb #b0b638fe
+# %% ../nbs/05_inference.ipynb #48790721
 def smooth_step(prev, prob, strength=0.8):
     "Blend a frame's probabilities into the running ones: small changes are averaged, big ones taken at once."
     if prev is None: return prob
@@ -207,7 +207,7 @@ def _predict_video(self, path, out_path, overlay_path=None, smoothing=0.8, progr
 
 FaceMasker.predict_video = _predict_video
 
-# %% ../nbs/05_inference.ipynb #43e0c9d6
+# %% ../nbs/05_inference.ipynb #97cc4f54
 CONFIG_KEY = 'facemask_config'
 
 def _optional(name):
@@ -246,16 +246,7 @@ class OnnxSegmenter:
 
     def predict_proba(self, images, batch_size=16):
         "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
-        single = isinstance(images, np.ndarray) and images.ndim == 3
-        images = [_check_image(im) for im in ([images] if single else images)]
-        resized, out, groups = [_letterbox(im, self.config.input_size)[0] for im in images], [None] * len(images), {}
-        for i, r in enumerate(resized): groups.setdefault(r.shape, []).append(i)  # same size -> one batch
-        for idx in groups.values():
-            for k in range(0, len(idx), batch_size):
-                part = idx[k:k + batch_size]
-                batch = np.ascontiguousarray(np.stack([resized[i] for i in part]).transpose(0, 3, 1, 2)).astype(np.float32) / 255
-                probs = torch.sigmoid(torch.from_numpy(self.session.run(None, {'image': batch})[0][:, 0])).numpy()
-                for i, p in zip(part, probs): out[i] = cv2.resize(p, (images[i].shape[1], images[i].shape[0]), interpolation=cv2.INTER_LINEAR)
-        return out[0] if single else out
+        run = lambda b: torch.sigmoid(torch.from_numpy(self.session.run(None, {'image': np.ascontiguousarray(b)})[0][:, 0])).numpy()
+        return batched_proba(images, self.config.input_size, run, batch_size)
 
     predict = FaceSegmenter.predict

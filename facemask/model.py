@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'ModelConfig', 'encoder_stages', 'DecoderBlock', 'FaceSegmenter',
-           'save_model', 'load_model']
+           'batched_proba', 'save_model', 'load_model']
 
-# %% ../nbs/02_model.ipynb #39339d8d
+# %% ../nbs/02_model.ipynb #4bf49a75
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -19,7 +19,7 @@ import torchvision.models as tvm
 
 from .core import atomic_path
 
-# %% ../nbs/02_model.ipynb #a46bdc7d
+# %% ../nbs/02_model.ipynb #4d74760c
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 BACKBONES = ('mobilenet_v2', 'resnet18', 'resnet34', 'resnet50')
 
@@ -38,7 +38,7 @@ class ModelConfig:
         if len(self.decoder_channels) != 5: raise ValueError(f'decoder_channels needs 5 widths, got {self.decoder_channels}')
         self.decoder_channels, self.mean, self.std, self.face_parts = map(tuple, (self.decoder_channels, self.mean, self.std, self.face_parts))
 
-# %% ../nbs/02_model.ipynb #7dc276ae
+# %% ../nbs/02_model.ipynb #def2f8f6
 def encoder_stages(backbone, pretrained=True):
     "The backbone's five stages (strides 2..32) as an `nn.ModuleList`, with ImageNet weights if they can be had."
     weights = None
@@ -57,7 +57,7 @@ def encoder_stages(backbone, pretrained=True):
         stages = [f[:2], f[2:4], f[4:7], f[7:14], f[14:18]]
     return nn.ModuleList(stages)
 
-# %% ../nbs/02_model.ipynb #af21c792
+# %% ../nbs/02_model.ipynb #e82ec5c4
 class DecoderBlock(nn.Sequential):
     "Two 3x3 conv-BN-ReLU layers."
     def __init__(self, cin, cout):
@@ -95,7 +95,7 @@ class FaceSegmenter(nn.Module):
             x = block(torch.cat([x, skip], 1) if skip is not None else x)
         return self.head(x)[..., :h, :w]
 
-# %% ../nbs/02_model.ipynb #a9f7559c
+# %% ../nbs/02_model.ipynb #66190a8f
 def _letterbox(image, size):
     "Resize so the longer side is `size` (aspect kept); returns the image and its (h, w)."
     h, w = image.shape[:2]
@@ -109,24 +109,27 @@ def _check_image(image):
         raise ValueError(f'expected an RGB image as a uint8 array of shape (H, W, 3), got {a.dtype} {a.shape}')
     return a
 
-@torch.inference_mode()
-def _predict_proba(self, images, batch_size=16):
-    "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
+def batched_proba(images, size, run, batch_size=16):
+    "Letterbox uint8 RGB image(s) to `size`, pass same-size batches (float NCHW in [0, 1]) to `run` (-> NxHxW probabilities), resize back."
     single = isinstance(images, np.ndarray) and images.ndim == 3
     images = [_check_image(im) for im in ([images] if single else images)]
-    self.eval()
-    dev, out = next(self.parameters()).device, [None] * len(images)
-    resized = [_letterbox(im, self.config.input_size)[0] for im in images]
-    groups = {}
+    resized, out, groups = [_letterbox(im, size)[0] for im in images], [None] * len(images), {}
     for i, r in enumerate(resized): groups.setdefault(r.shape, []).append(i)  # same size -> one batch
     for idx in groups.values():
         for k in range(0, len(idx), batch_size):
             part = idx[k:k + batch_size]
-            batch = torch.from_numpy(np.stack([resized[i] for i in part])).permute(0, 3, 1, 2).float().div_(255)
-            probs = torch.sigmoid(self(batch.to(dev).contiguous(memory_format=torch.channels_last)).float()).cpu().numpy()[:, 0]
-            for i, p in zip(part, probs):
+            batch = np.stack([resized[i] for i in part]).transpose(0, 3, 1, 2).astype(np.float32) / 255
+            for i, p in zip(part, run(batch)):
                 out[i] = cv2.resize(p, (images[i].shape[1], images[i].shape[0]), interpolation=cv2.INTER_LINEAR)
     return out[0] if single else out
+
+@torch.inference_mode()
+def _predict_proba(self, images, batch_size=16):
+    "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
+    self.eval()
+    dev = next(self.parameters()).device
+    run = lambda b: torch.sigmoid(self(torch.from_numpy(b).to(dev).contiguous(memory_format=torch.channels_last)).float()).cpu().numpy()[:, 0]
+    return batched_proba(images, self.config.input_size, run, batch_size)
 
 def _predict(self, images, batch_size=16):
     "uint8 0/255 face masks at input size for one uint8 RGB image or a list of them."
@@ -136,7 +139,7 @@ def _predict(self, images, batch_size=16):
 
 FaceSegmenter.predict_proba, FaceSegmenter.predict = _predict_proba, _predict
 
-# %% ../nbs/02_model.ipynb #59f44aba
+# %% ../nbs/02_model.ipynb #47fb54ab
 def save_model(model, path, half=False, **extra):
     "Write `model`'s config and weights (and `extra` entries) to `path` atomically."
     sd = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu() for k, v in model.state_dict().items()}
