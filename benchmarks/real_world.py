@@ -1,5 +1,5 @@
 """Real-world inference on CPU: faces of any size in wide frames, frames with no face, flicker and lag on clips,
-latency (PyTorch vs ONNX Runtime) and folder throughput (with and without background decoding).
+latency (PyTorch vs ONNX Runtime) and folder throughput (batch sizes and background decoding; GPU rows where there is one).
 
 Faces and their ground truth: the 160 validation faces of CelebAMask-HQ-mini (configs/split_celebamask_mini.json 'val',
 prepared into data/bench-prepared); no-face photos: the desk photos of ../shared/data/hands (desk_*.jpg). Everything
@@ -192,7 +192,7 @@ def latency(maskers, images, warmup=50, rounds=5, per_round=20):
                 'round_medians_ms': [statistics.median(t[i:i + per_round]) for i in range(0, len(t), per_round)], 'calls': len(t), 'warmup_calls': warmup}
             for n, t in times.items()}
 
-def throughput(maskers, files, tmp, rounds=2):
+def throughput(maskers, files, tmp, rounds=3):
     "Images/s of `mask_files` on a folder, configurations alternating."
     folder = tmp/'folder'; folder.mkdir()
     for f in files: shutil.copyfile(f, folder/f.name)
@@ -248,8 +248,18 @@ def main():
     r['latency'] = latency({'PyTorch': masker, 'ONNX Runtime': onnx_masker}, [im for im, _ in faces[:40]])
     print('latency', {n: round(v['median_ms'], 1) for n, v in r['latency'].items()}, flush=True)
     files = [REPO/'data'/'bench-prepared'/'images'/f'{i}.jpg' for i in json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['val'][:100]]
-    r['throughput'] = throughput({'PyTorch, decoding in the main thread (workers=0)': (masker, 0), 'PyTorch, 2 decoding threads (workers=2)': (masker, 2),
-                                  'ONNX Runtime, workers=0': (onnx_masker, 0), 'ONNX Runtime, workers=2': (onnx_masker, 2)}, files, tmp)
+    batched = lambda m, bs: FaceMasker(m.model, batch_size=bs)
+    configs = {'PyTorch, one image at a time, decoding in the main thread (batch 1, workers 0)': (batched(masker, 1), 0),
+               'PyTorch, batch 4, 2 decoding threads': (batched(masker, 4), 2),
+               'PyTorch, batch 8, 2 decoding threads (the default)': (batched(masker, 8), 2),
+               'ONNX Runtime, batch 1, workers 0': (batched(onnx_masker, 1), 0),
+               'ONNX Runtime, batch 4, 2 decoding threads': (batched(onnx_masker, 4), 2),
+               'ONNX Runtime, batch 8, 2 decoding threads (the default)': (batched(onnx_masker, 8), 2)}
+    if torch.cuda.is_available():
+        r['hardware']['gpu'] = torch.cuda.get_device_name()
+        gpu = FaceMasker.from_pretrained(device='cuda')
+        configs.update({f'PyTorch on the GPU, batch {bs}, {w} decoding threads': (batched(gpu, bs), w) for bs, w in ((1, 0), (8, 2), (32, 4), (32, 8))})
+    r['throughput'] = throughput(configs, files, tmp, rounds=3)
     print('throughput', r['throughput'], flush=True)
     shutil.rmtree(tmp)
     r['load_average'] = {'start': load0, 'end': os.getloadavg()}
@@ -281,10 +291,11 @@ def markdown(r):
     thr = ['| configuration | images/s (median) | runs |', '|---|---|---|'] + [
         f"| {n} | {v['images_per_s']:.1f} | {', '.join(f'{x:.1f}' for x in v['runs'])} |" for n, v in r['throughput'].items() if isinstance(v, dict)]
     oa, wf = r['onnx_agreement'], r['wide_frames']
+    tp = next(v for v in r['throughput'].values() if isinstance(v, dict))
     return f"""# Real-world inference: any photo, any video, on CPU
 
 Measured {r['date']} by `benchmarks/real_world.py` ({r['seconds'] / 60:.1f} min). Model: `{r['weights']}` through `FaceMasker`. Data: {r['data']}; all
-generated frames are seeded. Hardware: {hw['cpu']}, {hw['threads']} threads (torch {hw['torch']}, onnxruntime {hw.get('onnxruntime', '?')}), no GPU.
+generated frames are seeded. Hardware: {hw['cpu']}, {hw['threads']} threads (torch {hw['torch']}, onnxruntime {hw.get('onnxruntime', '?')}); every number is a CPU number except the GPU rows of the folder table.
 The machine was shared with other jobs during the run (load average {r['load_average']['start'][0]:.1f} at the start, {r['load_average']['end'][0]:.1f} at the end),
 so times are noisy: compare rows of one table (measured side by side, interleaved), not across reports.
 
@@ -317,16 +328,17 @@ Still clips: the same photo for 30 frames, each with its own sensor noise (Gauss
 ## Latency on CPU: PyTorch vs ONNX Runtime
 
 `FaceMasker.predict` (defaults) on 512x512 validation faces, {hw['threads']} threads for each backend; {r['latency']['PyTorch']['warmup_calls']} warm-up calls each, then 5
-rounds of 20 calls alternating between the backends. The ONNX file is `facemask export-onnx` of the same weights;
+rounds of 20 calls alternating between the backends. The ONNX file is `facemask export-onnx` (PyTorch's torch.export-based ONNX exporter) of the same weights;
 on all {oa['faces']} validation faces its masks differ from PyTorch's in {oa['mean_px_differ']:.4%} of pixels on average (worst face: {oa['max_px_differ']:.4%}).
 
 {chr(10).join(lat)}
 
-## Folder throughput on CPU
+## Folder throughput
 
-`mask_files` (masks only, overwrite) on a folder of {r['throughput']['PyTorch, 2 decoding threads (workers=2)']['images']} validation JPEGs (512x512), configurations alternating, 2 runs each.
-Decoding one file takes {r['throughput']['decode_ms']:.1f} ms (median): that is all the decoding threads can take off the main thread, which
-also writes each mask ({r['throughput']['write_mask_ms']:.1f} ms); and on {hw['threads']} cores the model's own {hw['threads']} threads already keep the CPU busy.
+`mask_files` (masks only, overwrite) on a folder of {tp['images']} validation JPEGs (512x512), configurations alternating, {len(tp['runs'])} runs each, on the CPU above{' and on ' + hw['gpu'] if 'gpu' in hw else ' (no GPU on this machine: the script adds GPU rows where there is one)'}.
+`batch` is `FaceMasker(batch_size=...)` (`--batch-size`): the whole-frame passes, tiles and close-ups of that many
+images share network passes. Decoding one file takes {r['throughput']['decode_ms']:.1f} ms (median) and writing its mask {r['throughput']['write_mask_ms']:.1f} ms,
+so on {hw['threads']} cores the decoding threads have little to take off the model, whose own {hw['threads']} threads keep the CPU busy.
 
 {chr(10).join(thr)}
 """

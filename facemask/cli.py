@@ -12,7 +12,7 @@ from pathlib import Path
 # %% ../nbs/06_cli.ipynb #ec3ac373
 def cmd_predict(a):
     from facemask.inference import FaceMasker
-    masker = FaceMasker.from_pretrained(a.weights, device=a.device, refine=not a.no_refine, levels=a.levels)
+    masker = FaceMasker.from_pretrained(a.weights, device=a.device, refine=not a.no_refine, levels=a.levels, batch_size=a.batch_size)
     s = masker.mask_files(a.inputs, a.output, overwrite=a.overwrite, overlay_on=a.overlay, cutout_on=a.cutout, workers=a.workers)
     return 1 if s['failed'] or not (s['written'] or s['skipped']) else 0
 
@@ -30,10 +30,21 @@ def cmd_prepare(a):
             workers=a.workers, overwrite=a.overwrite, limit=a.limit)
     return 0
 
+def _settings(pairs):
+    "`KEY=VALUE` strings -> dict; VALUE is read as JSON where it parses (0.3, true, [1, 2]) and kept as a string otherwise."
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        if not sep: sys.exit(f'facemask train: --set wants KEY=VALUE, got {pair!r}')
+        try: out[key.replace('-', '_')] = json.loads(value)
+        except json.JSONDecodeError: out[key.replace('-', '_')] = value
+    return out
+
 def cmd_train(a):
     from facemask.train import TrainConfig, train
-    over = {k: getattr(a, k) for k in ('data', 'hands', 'out', 'occlusion', 'backbone', 'input_size', 'epochs', 'batch_size',
-                                       'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project')}
+    flags = {k: getattr(a, k) for k in ('data', 'hands', 'out', 'occlusion', 'backbone', 'input_size', 'epochs', 'batch_size',
+                                        'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project') if getattr(a, k) is not None}
+    over = _settings(a.set) | flags
     if a.no_pretrained: over['pretrained'] = False
     if a.compile: over['compile'] = True
     best = train(TrainConfig.from_json(a.config, **over), resume=a.resume)
@@ -70,6 +81,7 @@ def parser():
     pr.add_argument('--cutout', action='store_true', help='also write <stem>_cutout.png, RGBA with the mask as alpha')
     pr.add_argument('--no-refine', action='store_true', help='one pass over the whole frame (no tiles, no crop-and-refine)')
     pr.add_argument('--levels', type=int, default=1, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
+    pr.add_argument('--batch-size', type=int, default=8, help='images (or video frames, or crops) per network pass (default 8)')
     pr.add_argument('--workers', type=int, default=2, help='threads decoding the next images while the model runs (default 2; 0: none)')
     pr.add_argument('--device', default='auto')
     pr.set_defaults(func=cmd_predict)
@@ -100,6 +112,7 @@ def parser():
     pt.add_argument('--batch-size', type=int); pt.add_argument('--lr', type=float); pt.add_argument('--seed', type=int)
     pt.add_argument('--workers', type=int); pt.add_argument('--device'); pt.add_argument('--limit', type=int)
     pt.add_argument('--wandb-project'); pt.add_argument('--no-pretrained', action='store_true')
+    pt.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='any other config field, e.g. --set p_hand=0.3 (repeatable)')
     pt.add_argument('--compile', action='store_true'); pt.add_argument('--resume', action='store_true', help="continue from OUT/last.pt")
     pt.set_defaults(func=cmd_train)
 

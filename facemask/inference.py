@@ -8,7 +8,7 @@ __all__ = ['DEFAULT_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'CONFIG_KEY', 
            'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
-import contextlib, copy, glob, importlib, json, math, warnings
+import contextlib, copy, glob, importlib, io, json, math, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -65,35 +65,54 @@ def _paste_max(out, boxes, probs):
 
 def _crops(image, boxes): return [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
 
+def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim == 3)
+
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1): self.model, self.refine, self.levels = model, refine, levels
+    def __init__(self, model, refine=True, levels=1, batch_size=8):
+        self.model, self.refine, self.levels, self.batch_size = model, refine, levels, batch_size
 
     @classmethod
-    def from_pretrained(cls, path=None, device='auto', refine=True, levels=1):
-        "Load a checkpoint or an exported `.onnx` model (default: the shipped model) onto `device` ('auto': GPU if there is one)."
+    def from_pretrained(cls, path=None, device='auto', **kwargs):
+        "Load a checkpoint or an exported `.onnx` model (default: the shipped model) onto `device` ('auto': GPU if there is one); `kwargs` go to `FaceMasker`."
         device = ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
         path = Path(path or default_weights())
-        return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else load_model(path, device), refine, levels)
+        return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else load_model(path, device), **kwargs)
 
-    def predict_proba(self, image):
-        "Face probability (float32 HxW) for an RGB uint8 image or an image file, coarse to fine."
-        image = read_image(image) if isinstance(image, (str, Path)) else image
-        coarse = self.model.predict_proba(image)
-        if not self.refine: return coarse
-        (H, W), size = coarse.shape, self.model.config.input_size
-        seen, tiles = coarse.copy(), tile_boxes(H, W, size, self.levels)
-        if tiles: _paste_max(seen, tiles, self.model.predict_proba(_crops(image, tiles)))
-        boxes = face_regions(seen, min_area=max(12, H * W / size ** 2 * 4))
-        close = [b for b in boxes if 1.2 * max(b[2] - b[0], b[3] - b[1]) <= max(H, W)]  # a crop is 20%+ sharper
-        out, far = np.zeros_like(coarse), [b for b in boxes if b not in close]
-        _paste_max(out, far, _crops(coarse, far))
-        if close: _paste_max(out, close, self.model.predict_proba(_crops(image, close)))
-        return out
+    def _look(self, images, boxes):
+        "Probabilities of the crops `boxes[i]` of `images[i]`, the crops of all images in shared batches."
+        probs = iter(self.model.predict_proba([c for im, bs in zip(images, boxes) for c in _crops(im, bs)], self.batch_size))
+        return [[next(probs) for _ in bs] for bs in boxes]
 
-    def predict(self, image):
-        "uint8 0/255 face mask, the size of the input (an RGB uint8 array or an image file)."
-        return np.where(self.predict_proba(image) > self.model.config.threshold, 255, 0).astype(np.uint8)
+    def _refine(self, images, coarse):
+        "Tiles propose face regions, close-ups of the regions decide them (see the steps above)."
+        size = self.model.config.input_size
+        tiles = [tile_boxes(*c.shape, size, self.levels) for c in coarse]
+        seen = [c.copy() for c in coarse]
+        for s, t, p in zip(seen, tiles, self._look(images, tiles)): _paste_max(s, t, p)
+        outs, close = [], []
+        for s, c in zip(seen, coarse):
+            boxes = face_regions(s, min_area=max(12, s.size / size ** 2 * 4))
+            near = [b for b in boxes if 1.2 * max(b[2] - b[0], b[3] - b[1]) <= max(s.shape)]  # a crop is 20%+ sharper
+            far = [b for b in boxes if b not in near]
+            out = np.zeros_like(c); _paste_max(out, far, _crops(c, far))
+            outs.append(out); close.append(near)
+        for o, b, p in zip(outs, close, self._look(images, close)): _paste_max(o, b, p)
+        return outs
+
+    def predict_proba(self, images):
+        "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
+        one = _is_one(images)
+        images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
+        probs = self.model.predict_proba(images, self.batch_size)
+        if self.refine: probs = self._refine(images, probs)
+        return probs[0] if one else probs
+
+    def predict(self, images):
+        "uint8 0/255 face mask the size of its input, for an RGB uint8 array or image file, or a list of them."
+        probs = self.predict_proba(images)
+        to_mask = lambda p: np.where(p > self.model.config.threshold, 255, 0).astype(np.uint8)
+        return to_mask(probs) if isinstance(probs, np.ndarray) else [to_mask(p) for p in probs]
 
 # %% ../nbs/05_inference.ipynb #6f505904
 def overlay(image, mask, color=(0, 255, 0), alpha=0.45):
@@ -140,10 +159,10 @@ def _outputs(out_dir, path, overlay_on, cutout_on):
     if cutout_on: out['cutout'] = out_dir/f'{path.stem}_cutout.png'
     return out
 
-def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, progress=True, log=print, workers=2):
-    "Write `<stem>.png` masks (and overlays/cut-outs, videos) for `inputs` into `out_dir`, `workers` threads decoding ahead; returns a summary dict."
+def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, progress=True, log=print, workers=2, max_pixels=40_000_000):
+    "Write `<stem>.png` masks (and overlays/cut-outs, videos) for `inputs` into `out_dir` in batches, `workers` threads decoding ahead; returns a summary dict."
     out_dir, files = Path(out_dir), expand_inputs(inputs)
-    summary, stems, todo = {'written': [], 'skipped': [], 'failed': []}, {}, []
+    summary, stems, todo, batch = {'written': [], 'skipped': [], 'failed': []}, {}, [], []
     def failed(path, e):
         msg = str(e) if str(path) in str(e) else f'{path}: {e}'
         log(f'error: {msg}'); summary['failed'].append(msg)
@@ -153,18 +172,33 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
         stems[path.stem] = path
         if all(p.exists() for p in outs.values()) and not overwrite: summary['skipped'].append(str(path))
         else: todo.append((path, outs))
-    read = lambda job: None if 'video' in job[1] else read_image(job[0])
-    for (path, outs), get in tqdm(prefetch(read, todo, workers), total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2):
-        try:
-            if 'video' in outs: self.predict_video(path, outs['video'], overlay_path=outs.get('video_overlay'), progress=progress)
-            else:
-                image = get()
-                mask = self.predict(image)
+    bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)
+    def flush():
+        try: masks = self.predict([image for _, _, image in batch])
+        except Exception: masks = [None] * len(batch)  # retried one by one below, so the error names its file
+        for (path, outs, image), mask in zip(batch, masks):
+            try:
+                mask = self.predict(image) if mask is None else mask
                 write_image(outs['mask'], mask)
                 if 'overlay' in outs: write_image(outs['overlay'], overlay(image, mask))
                 if 'cutout' in outs: write_image(outs['cutout'], cutout(image, mask))
-            summary['written'].append(str(path))
-        except (ImageReadError, OSError, ValueError, cv2.error) as e: failed(path, e)
+                summary['written'].append(str(path))
+            except (OSError, ValueError, RuntimeError, MemoryError, cv2.error) as e: failed(path, e)
+            bar.update()
+        batch.clear()
+    read = lambda job: None if 'video' in job[1] else read_image(job[0])
+    for (path, outs), get in prefetch(read, todo, workers, ahead=self.batch_size + workers):
+        try:
+            if 'video' in outs:
+                flush(); bar.update()
+                self.predict_video(path, outs['video'], overlay_path=outs.get('video_overlay'), progress=progress)
+                summary['written'].append(str(path)); continue
+            image = get()
+        except (ImageReadError, OSError, ValueError, RuntimeError, MemoryError, cv2.error) as e: failed(path, e); bar.update(); continue
+        if batch and sum(im.shape[0] * im.shape[1] for _, _, im in batch) + image.shape[0] * image.shape[1] > max_pixels: flush()
+        batch.append((path, outs, image))
+        if len(batch) >= self.batch_size: flush()
+    flush(); bar.close()
     log(f"{len(summary['written'])} written, {len(summary['skipped'])} skipped (already done), {len(summary['failed'])} failed -> {out_dir}")
     return summary
 
@@ -179,7 +213,7 @@ def smooth_step(prev, prob, strength=0.8):
     return keep * prev + (1 - keep) * prob
 
 def _predict_video(self, path, out_path, overlay_path=None, smoothing=0.8, progress=True):
-    "Write a mask video (and optionally an overlay video) for the video at `path`; returns the frame count."
+    "Write a mask video (and optionally an overlay video) for the video at `path`, `batch_size` frames in memory at a time; returns the frame count."
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened(): raise ImageReadError(f'{path}: cannot open as a video')
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
@@ -191,14 +225,18 @@ def _predict_video(self, path, out_path, overlay_path=None, smoothing=0.8, progr
         writers = [cv2.VideoWriter(str(tmp), fourcc, fps, (w, h))]
         if overlay_path: writers.append(cv2.VideoWriter(str(stack.enter_context(atomic_path(overlay_path))), fourcc, fps, (w, h)))
         try:
-            for _ in tqdm(iter(int, 1), total=total, desc=Path(path).name, unit='frame', disable=not progress):
+            bar, frames, ok = tqdm(total=total, desc=Path(path).name, unit='frame', disable=not progress), [], True
+            while ok:  # frames are masked batch_size at a time, then smoothed in order
                 ok, frame = cap.read()
-                if not ok: break
-                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                prev = smooth_step(prev, self.predict_proba(rgb), smoothing)
-                mask = np.where(prev > self.model.config.threshold, 255, 0).astype(np.uint8)
-                writers[0].write(cv2.cvtColor(mask, cv2.COLOR_GRAY2BGR)); n += 1
-                if overlay_path: writers[1].write(cv2.cvtColor(overlay(rgb, mask), cv2.COLOR_RGB2BGR))
+                if ok: frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                if frames and (not ok or len(frames) == self.batch_size):
+                    for rgb, prob in zip(frames, self.predict_proba(frames)):
+                        prev = smooth_step(prev, prob, smoothing)
+                        mask = np.where(prev > self.model.config.threshold, 255, 0).astype(np.uint8)
+                        writers[0].write(cv2.cvtColor(mask, cv2.COLOR_GRAY2BGR)); n += 1
+                        if overlay_path: writers[1].write(cv2.cvtColor(overlay(rgb, mask), cv2.COLOR_RGB2BGR))
+                    bar.update(len(frames)); frames = []
+            bar.close()
         finally:
             cap.release()
             for wr in writers: wr.release()
@@ -212,18 +250,18 @@ CONFIG_KEY = 'facemask_config'
 
 def _optional(name):
     try: return importlib.import_module(name)
-    except ImportError: raise ImportError(f'{name} is needed for ONNX export and inference: pip install onnx onnxruntime') from None
+    except ImportError: raise ImportError(f'{name} is needed for ONNX export and inference: pip install onnx onnxscript onnxruntime') from None
 
-def export_onnx(model, path, opset=17):
+def export_onnx(model, path, opset=18):
     "Write `model` (a `FaceSegmenter`) to `path` as ONNX with dynamic batch, height and width, its config in the metadata."
-    onnx = _optional('onnx')
+    onnx, _ = _optional('onnx'), _optional('onnxscript')
     net = copy.deepcopy(model).cpu().float().to(memory_format=torch.contiguous_format).eval()
-    axes = {0: 'batch', 2: 'height', 3: 'width'}
+    dims = {0: torch.export.Dim('batch'), 2: torch.export.Dim('height'), 3: torch.export.Dim('width')}
     with atomic_path(path) as tmp:
-        with warnings.catch_warnings():  # the TorchScript exporter's deprecation and tracer notes
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress notes
             warnings.simplefilter('ignore')
-            torch.onnx.export(net, (torch.rand(1, 3, 64, 96),), str(tmp), input_names=['image'], output_names=['logits'],
-                              dynamic_axes={'image': axes, 'logits': axes}, opset_version=opset, dynamo=False)
+            torch.onnx.export(net, (torch.rand(2, 3, 64, 96),), str(tmp), input_names=['image'], output_names=['logits'],
+                              dynamic_shapes=(dims,), opset_version=opset, dynamo=True, external_data=False)
         proto = onnx.load(str(tmp))
         onnx.helper.set_model_props(proto, {CONFIG_KEY: json.dumps(asdict(model.config))})
         onnx.save(proto, str(tmp))

@@ -57,9 +57,9 @@ class TrainConfig:
     @classmethod
     def from_json(cls, path, **overrides):
         "Load a JSON config; `overrides` (None values ignored) win."
-        cfg = json.loads(Path(path).read_text()) if path else {}
-        unknown = set(cfg) - {f.name for f in fields(cls)}
-        if unknown: raise ValueError(f'{path}: unknown config keys {sorted(unknown)}')
+        cfg, names = (json.loads(Path(path).read_text()) if path else {}), {f.name for f in fields(cls)}
+        for source, keys in ((path, cfg), ('overrides', overrides)):
+            if set(keys) - names: raise ValueError(f'{source}: unknown config keys {sorted(set(keys) - names)}; known: {sorted(names)}')
         return cls(**{**cfg, **{k: v for k, v in overrides.items() if v is not None}})
 
 # %% ../nbs/03_training.ipynb #7c004611

@@ -196,3 +196,47 @@ def test_cli_export_onnx(hopper, tmp_path):
     write_image(tmp_path/'x.jpg', hopper)
     assert run_cli('predict', tmp_path/'x.jpg', '-o', tmp_path/'out', '--weights', tmp_path/'m.onnx').returncode == 0
     assert read_png(tmp_path/'out'/'x.png').shape == hopper.shape[:2]
+
+def test_batched_folder_run_matches_one_by_one(masker, hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    for k, size in enumerate([(200, 240), (300, 300), (1280, 720), (240, 200)]): write_image(src/f'size{k}.png', cv2.resize(hopper, size))
+    runs = {}
+    for bs, max_px in ((1, 40_000_000), (3, 40_000_000), (8, 500_000)):   # one by one, batches of 3, batches cut by pixels
+        out = tmp_path/f'out{bs}'
+        runs[bs] = FaceMasker(masker.model, batch_size=bs).mask_files([src], out, max_pixels=max_px, log=lambda m: None, progress=False)
+        runs[bs]['masks'] = {p.name: read_png(p) for p in sorted(out.glob('*.png'))}
+    one = runs[1]
+    assert len(one['masks']) == 7 and len(one['failed']) == 3
+    for r in (runs[3], runs[8]):
+        assert r['written'] == one['written'] and len(r['failed']) == 3
+        for name, m in one['masks'].items(): assert (r['masks'][name] != m).mean() < 0.001, name
+
+def test_a_failing_batch_is_retried_one_by_one(masker, hopper, tmp_path):
+    class SmallOnly:   # fails any batch holding an image over 500 px, as a GPU out of memory would
+        config = masker.model.config
+        def predict_proba(self, images, batch_size=16):
+            if max((max(im.shape[:2]) for im in images), default=0) > 500: raise RuntimeError('CUDA out of memory')
+            return masker.model.predict_proba(images, batch_size)
+    src = tmp_path/'in'; src.mkdir()
+    for k in range(5): write_image(src/f'{k}.png', cv2.resize(hopper, (200, 240)))
+    write_image(src/'2_large.png', cv2.resize(hopper, (600, 700)))
+    s = FaceMasker(SmallOnly(), batch_size=4).mask_files([src], tmp_path/'out', log=lambda m: None, progress=False)
+    assert len(s['written']) == 5 and len(s['failed']) == 1
+    assert '2_large.png' in s['failed'][0] and 'out of memory' in s['failed'][0]
+
+def test_video_frames_in_partial_batches(masker, hopper, tmp_path):
+    path = tmp_path/'clip.mp4'
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10, (96, 120))
+    for k in range(7): vw.write(cv2.cvtColor(cv2.resize(hopper[k * 5:k * 5 + 480], (96, 120)), cv2.COLOR_RGB2BGR))
+    vw.release()
+    masks = {}
+    for bs in (1, 4):   # 7 frames: batches of 4 and 3
+        assert FaceMasker(masker.model, batch_size=bs).predict_video(path, tmp_path/f'm{bs}.mp4', progress=False) == 7
+        cap = cv2.VideoCapture(str(tmp_path/f'm{bs}.mp4'))
+        masks[bs] = [cap.read()[1][..., 0] > 127 for _ in range(7)]
+    assert all((a != b).mean() < 0.002 for a, b in zip(masks[1], masks[4]))
+
+def test_cli_batch_size(hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    r = run_cli('predict', src, '-o', tmp_path/'out', '--batch-size', '2', '--workers', '0')
+    assert r.returncode == 1 and '3 written' in r.stdout and '3 failed' in r.stdout
