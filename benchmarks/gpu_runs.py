@@ -2,9 +2,11 @@
 
 Trains the runs below concurrently (same seed, same data), evaluates each best checkpoint at 512x512 on the
 validation faces, clean and with held-out hands, measures GPU inference/training throughput, and writes
-`sweep.json`, `gpu_throughput.json` and half-precision copies of the chosen checkpoints into --out.
+`<set>.json` (e.g. `sweep.json`), `gpu_throughput.json` and half-precision copies of the chosen checkpoints into --out.
 
     python benchmarks/gpu_runs.py --data .carry/prepared --hands .carry/hands --out $OUT
+    python benchmarks/gpu_runs.py --set ablation60 --runs runs/ablation60 --parallel 4 --train-budget 450 --no-throughput \
+        --data .carry/prepared --hands .carry/hands --out $OUT     # then: benchmarks/ablation.py none=$OUT/none60.pt ...
 """
 import argparse, json, os, subprocess, sys, time, warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -19,23 +21,30 @@ from facemask.evaluate import benchmark_set, evaluate
 from facemask.hands import hand_bank, split_bank
 from facemask.model import FaceSegmenter, ModelConfig, load_model, save_model
 
-RUNS = {  # name: overrides of configs/default.json
-    'default': {},
-    'abl_none': {'occlusion': 'none'},
-    'abl_random': {'occlusion': 'random'},
-    'res224': {'input_size': 224},
-    'res320': {'input_size': 320},
-    'epochs60': {'epochs': 60, 'workers': 6},
-    'resnet18_scratch': {'backbone': 'resnet18', 'no_pretrained': True},
+RUN_SETS = {  # name: {run: overrides of configs/default.json (any TrainConfig field)}
+    'sweep': {  # the runs behind reports/training_runs.md and the 30-epoch ablation
+        'default': {},
+        'abl_none': {'occlusion': 'none'},
+        'abl_random': {'occlusion': 'random'},
+        'res224': {'input_size': 224},
+        'res320': {'input_size': 320},
+        'epochs60': {'epochs': 60, 'workers': 6},
+        'resnet18_scratch': {'backbone': 'resnet18', 'pretrained': False},
+    },
+    'ablation60': {  # issue 4's open question: the three recipes at 60 epochs, and the lifelike one with fewer occluders
+        'none60': {'occlusion': 'none', 'epochs': 60},
+        'random60': {'occlusion': 'random', 'epochs': 60},
+        'realistic60': {'epochs': 60},
+        'realistic60_fewer': {'epochs': 60, 'p_hand': 0.35, 'p_object': 0.1},
+    },
 }
-SHIP = ['default', 'abl_none', 'abl_random', 'epochs60']
+SHIP = {'sweep': ['default', 'abl_none', 'abl_random', 'epochs60'], 'ablation60': ['none60', 'random60', 'realistic60', 'realistic60_fewer']}
 
 def train_run(name, over, a):
     cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train',
            '--config', str(REPO/'configs/default.json'), '--data', a.data, '--hands', a.hands, '--out', f'{a.runs}/{name}',
            '--workers', str(a.workers)]
-    for k, v in over.items():
-        cmd += [f'--{k.replace("_", "-")}'] if v is True else [f'--{k.replace("_", "-")}', str(v)]
+    for k, v in over.items(): cmd += ['--set', f'{k}={json.dumps(v)}']
     if a.smoke: cmd += ['--epochs', '1', '--limit', '32', '--device', 'cpu']
     t0 = time.time()
     with open(f'{a.runs}/{name}.log', 'w') as log:
@@ -79,14 +88,16 @@ def gpu_throughput(device, sizes=(256, 512), batch=32):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--data', required=True); p.add_argument('--hands', required=True); p.add_argument('--out', required=True)
+    p.add_argument('--set', default='sweep', choices=list(RUN_SETS), help='which runs to train')
     p.add_argument('--runs', default='runs/sweep'); p.add_argument('--parallel', type=int, default=4)
     p.add_argument('--workers', type=int, default=4); p.add_argument('--smoke', action='store_true')
+    p.add_argument('--no-throughput', action='store_true', help='skip the GPU throughput measurements')
     p.add_argument('--train-budget', type=float, default=330, help='seconds before a training run is stopped')
     a = p.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True); Path(a.runs).mkdir(parents=True, exist_ok=True)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     t0 = time.time()
-    with ThreadPoolExecutor(a.parallel) as pool: results = list(pool.map(lambda kv: train_run(*kv, a), RUNS.items()))
+    with ThreadPoolExecutor(a.parallel) as pool: results = list(pool.map(lambda kv: train_run(*kv, a), RUN_SETS[a.set].items()))
     print(f'training: {time.time() - t0:.0f} s', flush=True)
     split = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())
     val_ids = split['val'][:8 if a.smoke else None]
@@ -100,9 +111,10 @@ def main():
         r['eval_512'] = {k: evaluate(model.predict, *v)[0] for k, v in sets.items()}
         print(r['name'], r['wall_s'], 's', {k: round(v['pooled_iou'], 4) for k, v in r['eval_512'].items()},
               'hand_as_face', round(r['eval_512']['hands'].get('hand_as_face', -1), 4), flush=True)
-        if r['name'] in SHIP: save_model(model, out/f"{r['name']}.pt", half=True, history=r['history'])
-        (out/'sweep.json').write_text(json.dumps({'device': str(device), 'gpu': torch.cuda.get_device_name() if device.type == 'cuda' else None,
+        if r['name'] in SHIP[a.set]: save_model(model, out/f"{r['name']}.pt", half=True, history=r['history'])
+        (out/f'{a.set}.json').write_text(json.dumps({'device': str(device), 'gpu': torch.cuda.get_device_name() if device.type == 'cuda' else None,
                                                  'torch': torch.__version__, 'val_faces': len(val_ids), 'runs': results}, indent=1))
+    if a.no_throughput: return
     (out/'gpu_throughput.json').write_text(json.dumps(gpu_throughput(device, (64,), 2) if a.smoke else gpu_throughput(device), indent=1))
     print(open(out/'gpu_throughput.json').read())
 
