@@ -190,9 +190,9 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
     for (path, outs), get in prefetch(read, todo, workers, ahead=self.batch_size + workers):
         try:
             if 'video' in outs:
-                flush(); bar.update()
+                flush()
                 self.predict_video(path, outs['video'], overlay_path=outs.get('video_overlay'), progress=progress)
-                summary['written'].append(str(path)); continue
+                summary['written'].append(str(path)); bar.update(); continue
             image = get()
         except (ImageReadError, OSError, ValueError, RuntimeError, MemoryError, cv2.error) as e: failed(path, e); bar.update(); continue
         if batch and sum(im.shape[0] * im.shape[1] for _, _, im in batch) + image.shape[0] * image.shape[1] > max_pixels: flush()
