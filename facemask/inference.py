@@ -85,7 +85,7 @@ class FaceMasker:
         return [[next(probs) for _ in bs] for bs in boxes]
 
     def _refine(self, images, coarse):
-        "Tiles propose face regions, close-ups of the regions decide them (see the steps above)."
+        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide it."
         size = self.model.config.input_size
         tiles = [tile_boxes(*c.shape, size, self.levels) for c in coarse]
         seen = [c.copy() for c in coarse]
