@@ -33,21 +33,19 @@ def error_parts(preds, masks, occs, band=8):
         face += int(m.sum())
     return {k: v / face for k, v in parts.items()}
 
+def pooled_iou(counts): return counts[..., 0].sum(-1) / counts.sum((-2, -1))
+
 def threshold_sweep(masker, sets, thresholds):
     "Pooled IoU of `masker`'s probabilities cut at each threshold, per benchmark set."
+    from facemask.evaluate import confusion
     out = {}
     for name, (images, masks, _) in sets.items():
-        counts = np.zeros((len(thresholds), 3))
+        counts = np.zeros((len(thresholds), len(images), 3))
         for i in range(0, len(images), 8):
-            for prob, gt in zip(masker.predict_proba(images[i:i + 8]), masks[i:i + 8]):
-                gt = gt > 127
-                for k, t in enumerate(thresholds):
-                    p = prob > t; tp = (p & gt).sum()
-                    counts[k] += [tp, p.sum() - tp, gt.sum() - tp]
-        out[name] = (counts[:, 0] / counts.sum(1)).tolist()
+            for j, prob in enumerate(masker.predict_proba(images[i:i + 8]), i):
+                counts[:, j] = [confusion(prob > t, masks[j]) for t in thresholds]
+        out[name] = pooled_iou(counts).tolist()
     return out
-
-def pooled_iou(counts): return counts[:, 0].sum() / counts[:, :3].sum()
 
 def bootstrap(counts_a, counts_b, n=2000, seed=0):
     "95% interval of pooled IoU(a) - IoU(b) over faces resampled with replacement (paired: the same faces for both)."
@@ -77,8 +75,9 @@ def main():
             if not a.train: sys.exit(f'{path}: missing; pass --train or name=path checkpoints')
             subprocess.run([sys.executable, '-m', 'facemask.cli', 'train', '--config', str(REPO/'configs/default.json'), '--data', str(prepared),
                             '--hands', a.hands, '--occlusion', name, '--out', str(Path(path).parent)], check=True)
-    ids = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['val'][:a.limit]
-    _, val_hands = split_bank(hand_bank(a.hands), 0.25, 0)
+    split = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())
+    ids = split['val'][:a.limit]
+    train_hands, val_hands = split_bank(hand_bank(a.hands), 0.25, 0)
     sets = {'clean': benchmark_set(prepared, ids), 'hands': benchmark_set(prepared, ids, val_hands, seed=a.hand_seeds[0])}
     sets |= {f'hands_seed{k}': benchmark_set(prepared, ids, val_hands, seed=k) for k in a.hand_seeds[1:]}
     maskers = {n: FaceMasker.from_pretrained(p, device='cpu') for n, p in ckpts.items()}
@@ -88,14 +87,13 @@ def main():
     for name, m in maskers.items():
         r, report['errors'][name] = {}, {}
         for s_name, (images, masks, occs) in sets.items():
-            r[s_name], _, preds = evaluate(lambda ims: [m.predict(im) for im in ims], images, masks, occs)
+            r[s_name], _, preds = evaluate(m.predict, images, masks, occs)
             counts[name, s_name] = np.array([confusion(p, t) for p, t in zip(preds, masks)], dtype=np.float64)
             if s_name in ('clean', 'hands'): report['errors'][name][s_name] = error_parts(preds, masks, occs)
         report['results'][name] = r
         print(name, {s: round(v['pooled_iou'], 4) for s, v in r.items()}, 'hand_as_face', round(r['hands']['hand_as_face'], 4), flush=True)
     # the decision threshold, looked at on training faces (half of them) with training hands only: the validation split stays untouched
-    train_hands = split_bank(hand_bank(a.hands), 0.25, 0)[0]
-    train_ids = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['train'][::2][:a.limit]
+    train_ids = split['train'][::2][:a.limit]
     train_sets = {'clean': benchmark_set(prepared, train_ids), 'hands': benchmark_set(prepared, train_ids, train_hands)}
     report['thresholds'] = {'values': [0.3, 0.4, 0.5, 0.6, 0.7], 'train_faces': len(train_ids)}
     for name, m in maskers.items():

@@ -259,7 +259,7 @@ def main():
         r['hardware']['gpu'] = torch.cuda.get_device_name()
         gpu = FaceMasker.from_pretrained(device='cuda')
         configs.update({f'PyTorch on the GPU, batch {bs}, {w} decoding threads': (batched(gpu, bs), w) for bs, w in ((1, 0), (8, 2), (32, 4), (32, 8))})
-    r['throughput'] = throughput(configs, files, tmp, rounds=3)
+    r['throughput'] = throughput(configs, files, tmp)
     print('throughput', r['throughput'], flush=True)
     shutil.rmtree(tmp)
     r['load_average'] = {'start': load0, 'end': os.getloadavg()}

@@ -174,6 +174,7 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
         else: todo.append((path, outs))
     bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)
     def flush():
+        if not batch: return
         try: masks = self.predict([image for _, _, image in batch])
         except Exception: masks = [None] * len(batch)  # retried one by one below, so the error names its file
         for (path, outs, image), mask in zip(batch, masks):
