@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EGOHANDS_FIELDS', 'TARGETS', 'Cutout', 'cutouts_from_mask', 'hand_bank', 'egohands_bank', 'split_bank', 'match_color',
            'match_blur_noise', 'paste', 'face_box', 'place_hand', 'RandomHandPaste', 'HandOcclusion', 'Compose',
-           'random_object', 'ObjectOcclusion', 'NoFace', 'generate_occluded']
+           'random_object', 'ObjectOcclusion', 'face_free_patches', 'NoFace', 'generate_occluded']
 
 # %% ../nbs/01_hands.ipynb #3866be4e
 import json
@@ -268,6 +268,14 @@ class ObjectOcclusion:
         return paste(image, mask, c, *place_hand(c, mask, rng, scale=(ratio, ratio)), rng=rng, match=False,
                      feather=1.0, shadow=rng.uniform(*self.shadow))
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
+
+# %% ../nbs/01_hands.ipynb #56828bca
+def face_free_patches(image, mask, size=128):
+    "Square `size` crops of `image`, on a grid, that hold no face pixel (`mask` 0 everywhere): object textures."
+    if image.shape[:2] != mask.shape: raise ValueError(f'image {image.shape[:2]} and mask {mask.shape} must have the same height and width')
+    h, w = mask.shape
+    return [image[y:y + size, x:x + size] for y in range(0, h - size + 1, size) for x in range(0, w - size + 1, size)
+            if not mask[y:y + size, x:x + size].any()]
 
 # %% ../nbs/01_hands.ipynb #36f43ea9
 class NoFace:

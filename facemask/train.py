@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['TrainConfig', 'bce_dice_loss', 'occlusion_transform', 'EpochSampler', 'make_loaders', 'seed_everything',
-           'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'validate', 'train']
+           'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16', 'validate', 'train']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
 import json, math, os, random, time
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .core import atomic_path, read_image
 from .data import FaceMaskDataset, load_split
-from .hands import Compose, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, hand_bank, split_bank
+from .hands import Compose, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, face_free_patches, hand_bank, split_bank
 from .model import FaceSegmenter, ModelConfig, load_model, save_model
 
 # %% ../nbs/03_training.ipynb #b861be7c
@@ -34,12 +34,13 @@ class TrainConfig:
     p_hand: float = 0.5
     p_object: float = 0.15
     p_noface: float = 0.05
+    object_textures: str = 'face_free'   # object fill: crops of training photos with no face pixel ('face_free') or from anywhere ('anywhere')
     hand_val_fraction: float = 0.25
     backbone: str = ModelConfig.backbone
     decoder_channels: tuple = ModelConfig.decoder_channels
     input_size: int = ModelConfig.input_size
     pretrained: bool = True
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -48,7 +49,7 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2
     device: str = 'auto'                 # 'auto', 'cpu', 'cuda'
-    amp: bool = True                     # bf16 autocast on GPU
+    amp: bool = True                     # bf16 autocast where it is fast (GPU; CPU with AMX / AVX512-BF16)
     channels_last: bool = True
     compile: bool = False
     wandb_project: str = None
@@ -81,7 +82,10 @@ def occlusion_transform(cfg, train_ids):
     photos = sorted(Path(cfg.hands, 'images').glob('*.jpg'))
     hand_photos = {c.source.split('#')[0] for c in train_hands}
     noface = [read_image(p) for p in photos if p.stem in hand_photos and p.stem.startswith('desk')]
-    textures = [read_image(Path(cfg.data, 'images', f'{i}.jpg')) for i in train_ids[:32]]
+    if cfg.object_textures not in ('face_free', 'anywhere'): raise ValueError(f"object_textures must be 'face_free' or 'anywhere', got {cfg.object_textures!r}")
+    faces = FaceMaskDataset(cfg.data, train_ids[:32])
+    pairs = [faces.load(i) for i in range(len(faces))]
+    textures = [t for image, mask in pairs for t in face_free_patches(image, mask)] if cfg.object_textures == 'face_free' else [image for image, _ in pairs]
     return Compose([HandOcclusion(train_hands, p=cfg.p_hand), ObjectOcclusion(cfg.p_object, textures), NoFace(noface, cfg.p_noface)])
 
 class EpochSampler(torch.utils.data.Sampler):
@@ -140,12 +144,12 @@ class PooledBatchNorm(torch.nn.BatchNorm2d):
     "BatchNorm2d whose training statistics pool every process's batch: `SyncBatchNorm` for CPU (gloo), which torch's lacks."
     def forward(self, x):
         if not (self.training and dist.is_initialized()): return super().forward(x)
-        n = x.numel() // x.shape[1] * dist.get_world_size()
-        s = _SumRanks.apply(torch.stack([x.sum((0, 2, 3)), (x * x).sum((0, 2, 3))])) / n
+        n, xf = x.numel() // x.shape[1] * dist.get_world_size(), x.float()  # statistics in float32, also under bf16 autocast
+        s = _SumRanks.apply(torch.stack([xf.sum((0, 2, 3)), (xf * xf).sum((0, 2, 3))])) / n
         mean, var = s[0], s[1] - s[0] * s[0]
         with torch.no_grad():
             self.running_mean.lerp_(mean, self.momentum); self.running_var.lerp_(var * n / (n - 1), self.momentum); self.num_batches_tracked += 1
-        return (x - mean[:, None, None]) * (torch.rsqrt(var + self.eps) * self.weight)[:, None, None] + self.bias[:, None, None]
+        return ((xf - mean[:, None, None]) * (torch.rsqrt(var + self.eps) * self.weight)[:, None, None] + self.bias[:, None, None]).to(x.dtype)
 
 def sync_batchnorm(model, device):
     "`model` with BatchNorm statistics over the global batch: torch's `SyncBatchNorm` on CUDA, `PooledBatchNorm` elsewhere."
@@ -163,6 +167,11 @@ def init_distributed(cfg):
     return (dist.get_rank(), dist.get_world_size(), device) if dist.is_initialized() else (0, 1, device)
 
 # %% ../nbs/03_training.ipynb #bfb5c8ef
+def fast_bf16(device):
+    "Whether bf16 autocast speeds up training on `device`: a CUDA GPU, or a CPU with AMX or AVX512-BF16 units."
+    if device.type == 'cuda': return True
+    return device.type == 'cpu' and any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_amx_tile_supported', '_is_avx512_bf16_supported'))
+
 @torch.no_grad()
 def validate(model, loader, device, amp=False):
     "Mean loss and pooled IoU of `model` over `loader`."
@@ -192,7 +201,7 @@ def _train(cfg, resume, on_epoch, rank, world, device):
                             face_parts=tuple(load_split(cfg.data).get('face_parts', ModelConfig.face_parts)))
     model = FaceSegmenter(model_cfg, pretrained=cfg.pretrained and not resume).to(device)
     if world > 1: model = sync_batchnorm(model, device)
-    if cfg.channels_last and device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
+    if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     train_dl, val_dl = make_loaders(cfg, rank, world)
     steps = cfg.epochs * len(train_dl)
     if steps == 0: raise ValueError(f'{cfg.data}: fewer training images than one batch ({cfg.batch_size})')
@@ -209,14 +218,14 @@ def _train(cfg, resume, on_epoch, rank, world, device):
     run = _wandb_run(cfg, resume) if main else None
     step_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None) if dist.is_initialized() else model
     if cfg.compile: step_model = torch.compile(step_model)
-    amp = cfg.amp and device.type == 'cuda'
+    amp = cfg.amp and fast_bf16(device)
     for epoch in range(start, cfg.epochs):
         model.train(); t0, total, seen = time.time(), 0.0, 0
         train_dl.sampler.set_epoch(epoch)
         bar = tqdm(train_dl, desc=f'epoch {epoch + 1}/{cfg.epochs}', leave=False, disable=not main)
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if cfg.channels_last and device.type == 'cuda': x = x.contiguous(memory_format=torch.channels_last)
+            if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, torch.bfloat16, enabled=amp):
                 loss = bce_dice_loss(step_model(x).float(), y, cfg.dice_weight)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
