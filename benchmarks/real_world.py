@@ -103,7 +103,7 @@ def methods(model):
     return {'whole frame only (refine=False)': m(refine=False),
             'before: whole frame + crops that double resolution': lambda im: previous_proba(FaceMasker(model), im),
             'now, levels=0: crops wherever 20%+ sharper': m(levels=0),
-            'now, levels=1 (default): + tiles a third of the frame': m(levels=1)}
+            'now, levels=1 (default): + tiles a quarter of the frame': m(levels=1)}
 
 # ---------------------------------------------------------------- measurements
 def iou(a, b): return float((a & b).sum() / max(1, (a | b).sum()))
@@ -306,7 +306,7 @@ side of 60 to 700 px on a blurred desk photo or a generated texture; the ground 
 (the mask's height) is about {r['face_height_over_photo_side']:.2f} of its photo's side, so faces run from about {60 * r['face_height_over_photo_side']:.0f} px to most of the frame's height.
 Per size bucket: IoU pooled over the faces' squares, and how many faces have IoU > 0.5 in their square ("found").
 "Face px off the faces": share of the pixels outside every pasted photo that are called face. `levels=2` would add
-tiles a ninth of the frame's side, but tiles never upsample the photo, so it changes only photos of 2304 px and more.
+tiles a sixteenth of the frame's side, but tiles never upsample the photo, so it changes only photos of 4096 px and more.
 
 {chr(10).join(wide)}
 

@@ -36,7 +36,7 @@ def default_weights():
     return path
 
 # %% ../nbs/05_inference.ipynb #7341917e
-def tile_boxes(H, W, size, levels=1, factor=3, overlap=0.25):
+def tile_boxes(H, W, size, levels=1, factor=4, overlap=0.25):
     "Overlapping square tiles (x0, y0, x1, y1) for `levels` zoom levels, each `factor` times smaller; levels finer than `size` pixels are skipped."
     boxes = []
     for k in range(1, levels + 1):
