@@ -22,23 +22,28 @@ from facemask.hands import hand_bank, split_bank
 from facemask.model import FaceSegmenter, ModelConfig, load_model, save_model
 
 RUN_SETS = {  # name: {run: overrides of configs/default.json (any TrainConfig field)}
-    'sweep': {  # the runs behind reports/training_runs.md and the 30-epoch ablation
-        'default': {},
-        'abl_none': {'occlusion': 'none'},
-        'abl_random': {'occlusion': 'random'},
-        'res224': {'input_size': 224},
-        'res320': {'input_size': 320},
-        'epochs60': {'epochs': 60, 'workers': 6},
-        'resnet18_scratch': {'backbone': 'resnet18', 'pretrained': False},
+    'sweep': {  # the first runs in reports/training_runs.md (30 epochs; objects then filled from anywhere in a photo)
+        'default': {'epochs': 30, 'object_textures': 'anywhere'},
+        'abl_none': {'epochs': 30, 'occlusion': 'none'},
+        'abl_random': {'epochs': 30, 'occlusion': 'random'},
+        'res224': {'epochs': 30, 'object_textures': 'anywhere', 'input_size': 224},
+        'res320': {'epochs': 30, 'object_textures': 'anywhere', 'input_size': 320},
+        'epochs60': {'epochs': 60, 'object_textures': 'anywhere', 'workers': 6},
+        'resnet18_scratch': {'epochs': 30, 'object_textures': 'anywhere', 'backbone': 'resnet18', 'pretrained': False},
     },
     'ablation60': {  # issue 4's open question: the three recipes at 60 epochs, and the lifelike one with fewer occluders
         'none60': {'occlusion': 'none', 'epochs': 60},
         'random60': {'occlusion': 'random', 'epochs': 60},
-        'realistic60': {'epochs': 60},
-        'realistic60_fewer': {'epochs': 60, 'p_hand': 0.35, 'p_object': 0.1},
+        'realistic60': {'epochs': 60, 'object_textures': 'anywhere'},
+        'realistic60_fewer': {'epochs': 60, 'p_hand': 0.35, 'p_object': 0.1, 'object_textures': 'anywhere'},
+    },
+    'textures60': {  # ablation60 ran with objects filled from anywhere in a face photo: fill them from face-free crops, or drop them
+        'face_free60': {'epochs': 60, 'object_textures': 'face_free'},
+        'no_objects60': {'epochs': 60, 'p_object': 0.0},
     },
 }
-SHIP = {'sweep': ['default', 'abl_none', 'abl_random', 'epochs60'], 'ablation60': ['none60', 'random60', 'realistic60', 'realistic60_fewer']}
+SHIP = {'sweep': ['default', 'abl_none', 'abl_random', 'epochs60'], 'ablation60': ['none60', 'random60', 'realistic60', 'realistic60_fewer'],
+        'textures60': ['face_free60', 'no_objects60']}
 
 def train_run(name, over, a):
     cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train',
@@ -111,7 +116,9 @@ def main():
         r['eval_512'] = {k: evaluate(model.predict, *v)[0] for k, v in sets.items()}
         print(r['name'], r['wall_s'], 's', {k: round(v['pooled_iou'], 4) for k, v in r['eval_512'].items()},
               'hand_as_face', round(r['eval_512']['hands'].get('hand_as_face', -1), 4), flush=True)
-        if r['name'] in SHIP[a.set]: save_model(model, out/f"{r['name']}.pt", half=True, history=r['history'])
+        if r['name'] in SHIP[a.set]:
+            saved = torch.load(run/'best.pt', map_location='cpu', weights_only=False)
+            save_model(model, out/f"{r['name']}.pt", half=True, history=r['history'], epoch=saved['epoch'], train_config=saved['train_config'])
         (out/f'{a.set}.json').write_text(json.dumps({'device': str(device), 'gpu': torch.cuda.get_device_name() if device.type == 'cuda' else None,
                                                  'torch': torch.__version__, 'val_faces': len(val_ids), 'runs': results}, indent=1))
     if a.no_throughput: return
