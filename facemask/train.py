@@ -49,7 +49,7 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2
     device: str = 'auto'                 # 'auto', 'cpu', 'cuda'
-    amp: bool = True                     # bf16 autocast where it is fast (GPU; CPU with AMX / AVX512-BF16)
+    amp: bool = True                     # bf16 autocast where it is fast (Ampere+ GPU; CPU with AMX / AVX512-BF16)
     channels_last: bool = True
     compile: bool = False
     wandb_project: str = None
@@ -168,8 +168,8 @@ def init_distributed(cfg):
 
 # %% ../nbs/03_training.ipynb #bfb5c8ef
 def fast_bf16(device):
-    "Whether bf16 autocast speeds up training on `device`: a CUDA GPU, or a CPU with AMX or AVX512-BF16 units."
-    if device.type == 'cuda': return True
+    "Whether bf16 autocast speeds up training on `device`: a GPU with bf16 tensor cores (Ampere or newer), or a CPU with AMX or AVX512-BF16 units."
+    if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
     return device.type == 'cpu' and any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_amx_tile_supported', '_is_avx512_bf16_supported'))
 
 @torch.no_grad()
