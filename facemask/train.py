@@ -75,6 +75,7 @@ def bce_dice_loss(logits, target, dice_weight=1.0, eps=1.0):
 def occlusion_transform(cfg, train_ids):
     "The training augmentation that `cfg.occlusion` names (None for 'none')."
     if cfg.occlusion not in ('none', 'random', 'realistic'): raise ValueError(f"occlusion must be 'none', 'random' or 'realistic', got {cfg.occlusion!r}")
+    if cfg.object_textures not in ('face_free', 'anywhere'): raise ValueError(f"object_textures must be 'face_free' or 'anywhere', got {cfg.object_textures!r}")
     if cfg.occlusion == 'none' or not cfg.hands: return None
     bank = hand_bank(cfg.hands)
     train_hands, _ = split_bank(bank, cfg.hand_val_fraction, cfg.seed)
@@ -82,7 +83,6 @@ def occlusion_transform(cfg, train_ids):
     photos = sorted(Path(cfg.hands, 'images').glob('*.jpg'))
     hand_photos = {c.source.split('#')[0] for c in train_hands}
     noface = [read_image(p) for p in photos if p.stem in hand_photos and p.stem.startswith('desk')]
-    if cfg.object_textures not in ('face_free', 'anywhere'): raise ValueError(f"object_textures must be 'face_free' or 'anywhere', got {cfg.object_textures!r}")
     faces = FaceMaskDataset(cfg.data, train_ids[:32])
     pairs = [faces.load(i) for i in range(len(faces))]
     textures = [t for image, mask in pairs for t in face_free_patches(image, mask)] if cfg.object_textures == 'face_free' else [image for image, _ in pairs]
