@@ -44,6 +44,7 @@ def recipe(path):
                                     **next((runs[Path(path).stem] for runs in RUN_SETS.values() if Path(path).stem in runs), {})}
     history = ck.get('history') or []
     keys = ('occlusion', 'p_hand', 'p_object', 'object_textures') if c.get('occlusion') == 'realistic' else ('occlusion', 'p_hand') if c.get('occlusion') == 'random' else ('occlusion',)
+    keys += ('hand_mirror',) if c.get('hand_mirror') else ()
     best = ck['epoch'] + 1 if 'epoch' in ck else int(np.argmax([h['val_iou'] for h in history])) + 1 if history else None
     return {**{k: c.get(k) for k in keys}, 'epochs': c.get('epochs'), 'epochs_run': len(history) or c.get('epochs'), 'best_epoch': best}
 

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EGOHANDS_FIELDS', 'TARGETS', 'Cutout', 'cutouts_from_mask', 'hand_bank', 'egohands_bank', 'split_bank', 'match_color',
-           'match_blur_noise', 'paste', 'face_box', 'place_hand', 'RandomHandPaste', 'HandOcclusion', 'Compose',
-           'random_object', 'ObjectOcclusion', 'face_free_patches', 'NoFace', 'generate_occluded']
+           'match_blur_noise', 'paste', 'face_box', 'place_hand', 'RandomHandPaste', 'mirrored', 'HandOcclusion',
+           'Compose', 'random_object', 'ObjectOcclusion', 'face_free_patches', 'NoFace', 'generate_occluded']
 
 # %% ../nbs/01_hands.ipynb #3866be4e
 import json
@@ -195,10 +195,15 @@ class RandomHandPaste:
         return paste(image, mask, c, rng.uniform(0, w), rng.uniform(0, h), 90 * rng.integers(4), s, rng, match=False, feather=0)
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
 
+def mirrored(cutout):
+    "The cut-out flipped left to right: a right hand becomes a left one."
+    w = cutout.wrist
+    return Cutout(cutout.rgb[:, ::-1].copy(), cutout.alpha[:, ::-1].copy(), None if w is None else (-w[0], w[1]), cutout.source + '~mirrored')
+
 class HandOcclusion:
-    "Lifelike hands over the face with probability `p`: placed by `place_hand`, matched to the photo; sometimes two."
-    def __init__(self, bank, p=0.5, two_hands=0.2, scale=(0.55, 1.0), match=True, feather=1.5, shadow=(0.0, 0.4)):
-        self.bank, self.p, self.two_hands, self.scale = bank, p, two_hands, scale
+    "Lifelike hands over the face with probability `p`: placed by `place_hand`, matched to the photo; sometimes two; a share `mirror` flipped."
+    def __init__(self, bank, p=0.5, two_hands=0.2, scale=(0.55, 1.0), match=True, feather=1.5, shadow=(0.0, 0.4), mirror=0.0):
+        self.bank, self.p, self.two_hands, self.scale, self.mirror = bank, p, two_hands, scale, mirror
         self.match, self.feather, self.shadow = match, feather, shadow
     def apply(self, image, mask, rng):
         occluded = np.zeros_like(mask)
@@ -206,6 +211,7 @@ class HandOcclusion:
         face = mask.copy()
         for _ in range(2 if rng.random() < self.two_hands else 1):
             c = self.bank[rng.integers(len(self.bank))]
+            if self.mirror and rng.random() < self.mirror: c = mirrored(c)
             image, mask, occ = paste(image, mask, c, *place_hand(c, face, rng, self.scale), rng=rng, match=self.match,
                                      feather=self.feather, shadow=rng.uniform(*self.shadow))
             occluded |= occ

@@ -35,6 +35,7 @@ class TrainConfig:
     p_object: float = 0.15
     p_noface: float = 0.05
     object_textures: str = 'face_free'   # object fill: crops of training photos with no face pixel ('face_free') or from anywhere ('anywhere')
+    hand_mirror: float = 0.0             # share of pasted hands flipped left to right (`HandOcclusion(mirror=...)`)
     hand_val_fraction: float = 0.25
     backbone: str = ModelConfig.backbone
     decoder_channels: tuple = ModelConfig.decoder_channels
@@ -86,7 +87,7 @@ def occlusion_transform(cfg, train_ids):
     faces = FaceMaskDataset(cfg.data, train_ids[:32])
     pairs = [faces.load(i) for i in range(len(faces))]
     textures = [t for image, mask in pairs for t in face_free_patches(image, mask)] if cfg.object_textures == 'face_free' else [image for image, _ in pairs]
-    return Compose([HandOcclusion(train_hands, p=cfg.p_hand), ObjectOcclusion(cfg.p_object, textures), NoFace(noface, cfg.p_noface)])
+    return Compose([HandOcclusion(train_hands, p=cfg.p_hand, mirror=cfg.hand_mirror), ObjectOcclusion(cfg.p_object, textures), NoFace(noface, cfg.p_noface)])
 
 class EpochSampler(torch.utils.data.Sampler):
     "Shuffled indices for one epoch, offset by `epoch * n` so the dataset draws that epoch's augmentation; sharded by rank."
