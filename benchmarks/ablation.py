@@ -46,7 +46,7 @@ def recipe(path):
     keys = ('occlusion', 'p_hand', 'p_object', 'object_textures') if c.get('occlusion') == 'realistic' else ('occlusion', 'p_hand') if c.get('occlusion') == 'random' else ('occlusion',)
     keys += ('hand_mirror',) if c.get('hand_mirror') else ()
     best = ck['epoch'] + 1 if 'epoch' in ck else int(np.argmax([h['val_iou'] for h in history])) + 1 if history else None
-    return {**{k: c.get(k) for k in keys}, 'epochs': c.get('epochs'), 'epochs_run': len(history) or c.get('epochs'), 'best_epoch': best}
+    return {**{k: c.get(k) for k in keys}, 'input_size': ck['config']['input_size'], 'epochs': c.get('epochs'), 'epochs_run': len(history) or c.get('epochs'), 'best_epoch': best}
 
 def pooled_iou(counts): return counts[..., 0].sum(-1) / counts.sum((-2, -1))
 
@@ -133,7 +133,7 @@ def main():
         b['clean_minus_hands'] = bootstrap(counts[name, 'clean'], counts[name, 'hands'])
     out = Path(a.out)
     out.with_suffix('.json').write_text(json.dumps(report, indent=1))
-    out.with_suffix('.md').write_text(markdown(report))
+    out.with_suffix('.md').write_text(markdown(report, out.stem))
     print(out.with_suffix('.md').read_text())
 
     # figures: held-out hands on validation faces (research-only data: kept out of git), and an object on the public-domain example
@@ -147,15 +147,15 @@ def main():
     phone = next(o for k in range(50) if (o := random_object(np.random.default_rng(k), 0.7 * fh)).source == 'phone')
     occluded = paste(hopper, base, phone, cx + 0.1 * fw, cy + 0.05 * fh, angle=15, rng=np.random.default_rng(0))[0]
     shown = dict(list(maskers.items())[:3])
-    for fname, rows in (('ablation_hands.png', [images[i] for i in picks]), ('ablation_example_object.png', [occluded])):
+    for fname, rows in ((f'{out.stem}_hands.png', [images[i] for i in picks]), (f'{out.stem}_example_object.png', [occluded])):
         fig, axs = plt.subplots(len(rows), len(shown), figsize=(3.2 * len(shown), 3.4 * len(rows)), squeeze=False)
         for r, im in enumerate(rows):
             for c, (name, m) in enumerate(shown.items()):
                 axs[r, c].imshow(overlay(im, m.predict(im))); axs[r, c].axis('off')
                 if r == 0: axs[r, c].set_title(f'trained with: {name}')
-        fig.tight_layout(); fig.savefig(figs/fname if fname == 'ablation_hands.png' else out.parent/fname, dpi=100); plt.close(fig)
+        fig.tight_layout(); fig.savefig(figs/fname if fname.endswith('_hands.png') else out.parent/fname, dpi=100); plt.close(fig)
 
-def markdown(r):
+def markdown(r, stem='ablation'):
     def rec(c):
         return ', '.join(f'{k} {v}' for k, v in c.items() if k not in ('epochs', 'epochs_run', 'best_epoch'))
     def ep(c):
@@ -200,9 +200,9 @@ by the lifelike placement.
 {chr(10).join(rows)}
 
 Targets (issue 4): hands IoU within 0.02 of clean; hand pixels called face at most 3%; clean IoU no worse than
-without occlusion. `ablation_example_object.png` shows the first three models on the public-domain example photo with a
+without occlusion. `{stem}_example_object.png` shows the first three models on the public-domain example photo with a
 generated object over the face; the same figure with held-out hands on validation faces is written to
-`reports/figures/ablation_hands.png` and kept out of git (CelebAMask-HQ is research-only).
+`reports/figures/{stem}_hands.png` and kept out of git (CelebAMask-HQ is research-only).
 
 ## How much of the gap is the metric's
 

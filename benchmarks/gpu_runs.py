@@ -41,9 +41,16 @@ RUN_SETS = {  # name: {run: overrides of configs/default.json (any TrainConfig f
         'face_free60': {'epochs': 60, 'object_textures': 'face_free'},
         'no_objects60': {'epochs': 60, 'p_object': 0.0},
     },
+    'res320_60': {  # is the clean price a resolution limit? none and the shipped recipe at 320 px; and none again with another seed
+        'none320': {'occlusion': 'none', 'epochs': 60, 'input_size': 320, 'workers': 4},
+        'realistic320': {'epochs': 60, 'input_size': 320, 'workers': 8},
+        'none256_seed1': {'occlusion': 'none', 'epochs': 60, 'seed': 1, 'input_size': 256, 'workers': 3},
+    },
 }
+for runs in (RUN_SETS['sweep'], RUN_SETS['ablation60'], RUN_SETS['textures60']):  # run when configs/default.json had input 256
+    for over in runs.values(): over.setdefault('input_size', 256)
 SHIP = {'sweep': ['default', 'abl_none', 'abl_random', 'epochs60'], 'ablation60': ['none60', 'random60', 'realistic60', 'realistic60_fewer'],
-        'textures60': ['face_free60', 'no_objects60']}
+        'textures60': ['face_free60', 'no_objects60'], 'res320_60': ['none320', 'realistic320', 'none256_seed1']}
 
 def train_run(name, over, a):
     cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train',

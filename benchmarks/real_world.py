@@ -6,6 +6,8 @@ prepared into data/bench-prepared); no-face photos: the desk photos of ../shared
 generated from them is seeded. Writes benchmarks/reports/real_world.md and .json.
 
     python benchmarks/real_world.py               # ~5 min on 2 CPU cores
+    python benchmarks/real_world.py --weights other.pt --baseline facemask/weights/facemask_mobilenetv2.pt --out /tmp/rw
+        # another checkpoint; the latency table then also times the baseline, alternating with it
 """
 import argparse, glob, json, os, shutil, statistics, tempfile, time
 from pathlib import Path
@@ -216,6 +218,8 @@ def main():
     p.add_argument('--data', default=str(SHARED/'CelebAMask-HQ-mini')); p.add_argument('--hands', default=str(SHARED/'hands'))
     p.add_argument('--frames', type=int, default=30); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--out', default=str(REPO/'benchmarks/reports/real_world'))
+    p.add_argument('--weights', help='checkpoint to measure (default: the shipped model)')
+    p.add_argument('--baseline', help='a second checkpoint timed beside it in the latency table')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
@@ -224,8 +228,8 @@ def main():
     hopper = read_image(REPO/'examples'/'grace_hopper.jpg')
     rng = np.random.default_rng(0)
     frames = [collage(rng, faces, desks) for _ in range(a.frames)]
-    model = counting(FaceMasker.from_pretrained(device='cpu').model)
-    r = {'date': time.strftime('%Y-%m-%d'), 'weights': default_weights().name,
+    model = counting(FaceMasker.from_pretrained(a.weights, device='cpu').model)
+    r = {'date': time.strftime('%Y-%m-%d'), 'weights': Path(a.weights or default_weights()).name,
          'data': f'{len(faces)} validation faces of CelebAMask-HQ-mini (configs/split_celebamask_mini.json), {len(desks)} desk photos (../shared/data/hands/images/desk_*.jpg)',
          'hardware': {'cpu': next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), 'unknown'),
                       'threads': a.threads, 'torch': torch.__version__}}
@@ -245,7 +249,12 @@ def main():
     r['hardware']['onnxruntime'] = onnxruntime.__version__
     r['onnx_agreement'] = onnx_agreement(masker, onnx_masker, faces)
     print('onnx agreement', r['onnx_agreement'], flush=True)
-    r['latency'] = latency({'PyTorch': masker, 'ONNX Runtime': onnx_masker}, [im for im, _ in faces[:40]])
+    backends = {'PyTorch': masker, 'ONNX Runtime': onnx_masker}
+    if a.baseline:
+        base = FaceMasker.from_pretrained(a.baseline, device='cpu')
+        backends |= {f'PyTorch, baseline {Path(a.baseline).name}': base,
+                     f'ONNX Runtime, baseline {Path(a.baseline).name}': FaceMasker.from_pretrained(export_onnx(base.model, tmp/'baseline.onnx'), device='cpu')}
+    r['latency'] = latency(backends, [im for im, _ in faces[:40]])
     print('latency', {n: round(v['median_ms'], 1) for n, v in r['latency'].items()}, flush=True)
     files = [REPO/'data'/'bench-prepared'/'images'/f'{i}.jpg' for i in json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['val'][:100]]
     batched = lambda m, bs: FaceMasker(m.model, batch_size=bs)
@@ -257,7 +266,7 @@ def main():
                'ONNX Runtime, batch 8, 2 decoding threads (the default)': (batched(onnx_masker, 8), 2)}
     if torch.cuda.is_available():
         r['hardware']['gpu'] = torch.cuda.get_device_name()
-        gpu = FaceMasker.from_pretrained(device='cuda')
+        gpu = FaceMasker.from_pretrained(a.weights, device='cuda')
         configs.update({f'PyTorch on the GPU, batch {bs}, {w} decoding threads': (batched(gpu, bs), w) for bs, w in ((1, 0), (8, 2), (32, 4), (32, 8))})
     r['throughput'] = throughput(configs, files, tmp)
     print('throughput', r['throughput'], flush=True)

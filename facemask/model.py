@@ -28,7 +28,7 @@ class ModelConfig:
     "What a checkpoint needs to rebuild and use its network."
     backbone: str = 'mobilenet_v2'
     decoder_channels: tuple = (96, 48, 32, 16, 8)
-    input_size: int = 256
+    input_size: int = 320
     mean: tuple = IMAGENET_MEAN
     std: tuple = IMAGENET_STD
     threshold: float = 0.5
