@@ -147,13 +147,13 @@ def main():
     phone = next(o for k in range(50) if (o := random_object(np.random.default_rng(k), 0.7 * fh)).source == 'phone')
     occluded = paste(hopper, base, phone, cx + 0.1 * fw, cy + 0.05 * fh, angle=15, rng=np.random.default_rng(0))[0]
     shown = dict(list(maskers.items())[:3])
-    for fname, rows in ((f'{out.stem}_hands.png', [images[i] for i in picks]), (f'{out.stem}_example_object.png', [occluded])):
+    for fname, folder, rows in ((f'{out.stem}_hands.png', figs, [images[i] for i in picks]), (f'{out.stem}_example_object.png', out.parent, [occluded])):
         fig, axs = plt.subplots(len(rows), len(shown), figsize=(3.2 * len(shown), 3.4 * len(rows)), squeeze=False)
         for r, im in enumerate(rows):
             for c, (name, m) in enumerate(shown.items()):
                 axs[r, c].imshow(overlay(im, m.predict(im))); axs[r, c].axis('off')
                 if r == 0: axs[r, c].set_title(f'trained with: {name}')
-        fig.tight_layout(); fig.savefig(figs/fname if fname.endswith('_hands.png') else out.parent/fname, dpi=100); plt.close(fig)
+        fig.tight_layout(); fig.savefig(folder/fname, dpi=100); plt.close(fig)
 
 def markdown(r, stem='ablation'):
     def rec(c):
