@@ -1,5 +1,5 @@
 """Real-world inference on CPU: faces of any size in wide frames, frames with no face, flicker and lag on clips,
-latency (PyTorch vs ONNX Runtime) and folder throughput (batch sizes and background decoding; GPU rows where there is one).
+latency (PyTorch with and without BatchNorm folded, ONNX Runtime) and folder throughput (batch sizes and background decoding; GPU rows where there is one).
 
 Faces and their ground truth: the 160 validation faces of CelebAMask-HQ-mini (configs/split_celebamask_mini.json 'val',
 prepared into data/bench-prepared); no-face photos: the desk photos of ../shared/data/hands (desk_*.jpg). Everything
@@ -19,6 +19,7 @@ import torch
 from facemask.core import read_image, write_image
 from facemask.data import prepare
 from facemask.inference import FaceMasker, default_weights, export_onnx, face_regions, smooth_step
+from facemask.model import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent/'shared'/'data'
@@ -249,7 +250,7 @@ def main():
     r['hardware']['onnxruntime'] = onnxruntime.__version__
     r['onnx_agreement'] = onnx_agreement(masker, onnx_masker, faces)
     print('onnx agreement', r['onnx_agreement'], flush=True)
-    backends = {'PyTorch': masker, 'ONNX Runtime': onnx_masker}
+    backends = {'PyTorch': masker, 'PyTorch, BatchNorm not folded': FaceMasker(load_model(a.weights or default_weights())), 'ONNX Runtime': onnx_masker}
     if a.baseline:
         base = FaceMasker.from_pretrained(a.baseline, device='cpu')
         backends |= {f'PyTorch, baseline {Path(a.baseline).name}': base,
@@ -334,10 +335,11 @@ Still clips: the same photo for 30 frames, each with its own sensor noise (Gauss
 
 {chr(10).join(fl)}
 
-## Latency on CPU: PyTorch vs ONNX Runtime
+## Latency on CPU: PyTorch (BatchNorm folded or not) vs ONNX Runtime
 
 `FaceMasker.predict` (defaults) on 512x512 validation faces, {hw['threads']} threads for each backend; {r['latency']['PyTorch']['warmup_calls']} warm-up calls each, then 5
-rounds of 20 calls alternating between the backends. The ONNX file is `facemask export-onnx` (PyTorch's torch.export-based ONNX exporter) of the same weights;
+rounds of 20 calls alternating between the backends. `PyTorch` is `FaceMasker.from_pretrained`, which folds each BatchNorm into the
+convolution before it (`fuse_batchnorm`); `BatchNorm not folded` is the same checkpoint straight from `load_model`. The ONNX file is `facemask export-onnx` (PyTorch's torch.export-based ONNX exporter) of the same weights;
 on all {oa['faces']} validation faces its masks differ from PyTorch's in {oa['mean_px_differ']:.4%} of pixels on average (worst face: {oa['max_px_differ']:.4%}).
 
 {chr(10).join(lat)}

@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .core import ImageReadError, atomic_path, read_image, write_image
-from .model import FaceSegmenter, ModelConfig, batched_proba, load_model
+from .model import FaceSegmenter, ModelConfig, batched_proba, fuse_batchnorm, load_model
 
 # %% ../nbs/05_inference.ipynb #0c24ee22
 DEFAULT_WEIGHTS = 'facemask_mobilenetv2.pt'
@@ -74,10 +74,10 @@ class FaceMasker:
 
     @classmethod
     def from_pretrained(cls, path=None, device='auto', **kwargs):
-        "Load a checkpoint or an exported `.onnx` model (default: the shipped model) onto `device` ('auto': GPU if there is one); `kwargs` go to `FaceMasker`."
+        "Load a checkpoint (BatchNorm folded, `fuse_batchnorm`) or an exported `.onnx` model (default: the shipped model) onto `device` ('auto': GPU if there is one); `kwargs` go to `FaceMasker`."
         device = ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
         path = Path(path or default_weights())
-        return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else load_model(path, device), **kwargs)
+        return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else fuse_batchnorm(load_model(path, device)), **kwargs)
 
     def _look(self, images, boxes):
         "Probabilities of the crops `boxes[i]` of `images[i]`, the crops of all images in shared batches."

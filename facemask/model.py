@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'ModelConfig', 'encoder_stages', 'DecoderBlock', 'FaceSegmenter',
-           'batched_proba', 'save_model', 'load_model']
+           'batched_proba', 'save_model', 'load_model', 'fuse_batchnorm']
 
 # %% ../nbs/02_model.ipynb #4bf49a75
-import warnings
+import copy, warnings
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -142,6 +142,8 @@ FaceSegmenter.predict_proba, FaceSegmenter.predict = _predict_proba, _predict
 # %% ../nbs/02_model.ipynb #47fb54ab
 def save_model(model, path, half=False, **extra):
     "Write `model`'s config and weights (and `extra` entries) to `path` atomically."
+    if getattr(model, 'batchnorm_folded', False):
+        raise ValueError(f'{path}: this model has its BatchNorm folded for inference (fuse_batchnorm) and load_model could not rebuild it; save the model it was made from')
     sd = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu() for k, v in model.state_dict().items()}
     with atomic_path(path) as tmp: torch.save({'config': asdict(model.config), 'state_dict': sd, **extra}, tmp)
     return path
@@ -154,3 +156,16 @@ def load_model(path, device='cpu'):
     model = FaceSegmenter(ModelConfig(**ckpt['config']), pretrained=False)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt['state_dict'].items()})
     return model.to(device, memory_format=torch.channels_last).eval()  # channels_last: faster on CPU and GPU
+
+# %% ../nbs/02_model.ipynb #02b4b1ba
+def fuse_batchnorm(model):
+    "An eval-mode copy of `model` with every BatchNorm2d folded into the Conv2d registered just before it (inference only)."
+    model = copy.deepcopy(model).eval()
+    for parent in model.modules():
+        kids = list(parent.named_children())
+        for (conv_name, conv), (bn_name, bn) in zip(kids, kids[1:]):
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(parent, conv_name, nn.utils.fusion.fuse_conv_bn_eval(conv, bn))
+                setattr(parent, bn_name, nn.Identity())
+    model.batchnorm_folded = True
+    return model.to(memory_format=torch.channels_last)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO
-from facemask.model import BACKBONES, FaceSegmenter, ModelConfig, encoder_stages, load_model, save_model
+from facemask.model import BACKBONES, FaceSegmenter, ModelConfig, encoder_stages, fuse_batchnorm, load_model, save_model
 
 @pytest.mark.parametrize('backbone', BACKBONES)
 def test_logits_at_input_size_for_odd_sizes(backbone):
@@ -49,3 +49,15 @@ def test_shipped_weights_are_small_and_load():
     assert path.stat().st_size < 15e6
     m = load_model(path)
     assert m.config.backbone in BACKBONES and m.config.input_size >= 128
+
+def test_folded_batchnorm_keeps_the_shipped_masks(tmp_path):
+    from facemask.inference import default_weights
+    m = load_model(default_weights())
+    f = fuse_batchnorm(m)
+    assert not any(isinstance(b, torch.nn.BatchNorm2d) for b in f.modules())
+    image = (np.random.default_rng(1).random((240, 200, 3)) * 255).astype(np.uint8)
+    image[40:200, 50:150] = (200, 150, 120)  # a skin-coloured block, so the mask is not all one value
+    pm, pf = m.predict_proba(image), f.predict_proba(image)
+    assert np.abs(pm - pf).max() < 1e-4
+    with pytest.raises(ValueError, match='fuse_batchnorm'): save_model(f, tmp_path/'f.pt')
+    assert not (tmp_path/'f.pt').exists()
