@@ -45,8 +45,12 @@ def recipe(path):
     history = ck.get('history') or []
     keys = ('occlusion', 'p_hand', 'p_object', 'object_textures') if c.get('occlusion') == 'realistic' else ('occlusion', 'p_hand') if c.get('occlusion') == 'random' else ('occlusion',)
     keys += ('hand_mirror',) if c.get('hand_mirror') else ()
+    extra = {'seed': c['seed']} if c.get('seed') else {}
+    split_seed = c.get('hand_split_seed', c.get('seed', 0))  # before hand_split_seed existed, the hand split followed `seed`
+    if c.get('occlusion') != 'none' and split_seed: extra['hand_split_seed'] = f'{split_seed} (not all of the held-out hands below are unseen)'
+    if c.get('init'): extra |= {'fine-tuned from': Path(c['init']).name, 'lr': c.get('lr')}
     best = ck['epoch'] + 1 if 'epoch' in ck else int(np.argmax([h['val_iou'] for h in history])) + 1 if history else None
-    return {**{k: c.get(k) for k in keys}, 'input_size': ck['config']['input_size'], 'epochs': c.get('epochs'), 'epochs_run': len(history) or c.get('epochs'), 'best_epoch': best}
+    return {**{k: c.get(k) for k in keys}, **extra, 'input_size': ck['config']['input_size'], 'epochs': c.get('epochs'), 'epochs_run': len(history) or c.get('epochs'), 'best_epoch': best}
 
 def pooled_iou(counts): return counts[..., 0].sum(-1) / counts.sum((-2, -1))
 

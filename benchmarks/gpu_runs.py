@@ -46,23 +46,52 @@ RUN_SETS = {  # name: {run: overrides of configs/default.json (any TrainConfig f
         'realistic320': {'epochs': 60, 'input_size': 320, 'workers': 8},
         'none256_seed1': {'occlusion': 'none', 'epochs': 60, 'seed': 1, 'input_size': 256, 'workers': 3},
     },
+    'finetune320': {  # can a clean model learn hands without losing clean faces? none320 fine-tuned 20 epochs with and without
+        # occlusion; and second seeds of none320 and of the shipped recipe (its held-out hands now fixed by hand_split_seed)
+        'ft20_realistic': {'init': '.carry/res320_60/none320.pt', 'epochs': 20, 'lr': 5e-4, 'workers': 3},
+        'ft20_realistic_lr2e-4': {'init': '.carry/res320_60/none320.pt', 'epochs': 20, 'lr': 2e-4, 'workers': 3},
+        'ft20_none': {'init': '.carry/res320_60/none320.pt', 'occlusion': 'none', 'epochs': 20, 'lr': 5e-4, 'workers': 1},
+        'none320_seed1': {'occlusion': 'none', 'seed': 1, 'workers': 3},
+        'realistic320_seed1': {'seed': 1, 'workers': 6},
+    },
 }
 for runs in (RUN_SETS['sweep'], RUN_SETS['ablation60'], RUN_SETS['textures60']):  # run when configs/default.json had input 256
     for over in runs.values(): over.setdefault('input_size', 256)
 SHIP = {'sweep': ['default', 'abl_none', 'abl_random', 'epochs60'], 'ablation60': ['none60', 'random60', 'realistic60', 'realistic60_fewer'],
-        'textures60': ['face_free60', 'no_objects60'], 'res320_60': ['none320', 'realistic320', 'none256_seed1']}
+        'textures60': ['face_free60', 'no_objects60'], 'res320_60': ['none320', 'realistic320', 'none256_seed1'],
+        'finetune320': list(RUN_SETS['finetune320'])}
 
 def train_run(name, over, a):
     cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train',
            '--config', str(REPO/'configs/default.json'), '--data', a.data, '--hands', a.hands, '--out', f'{a.runs}/{name}',
-           '--workers', str(a.workers)]
-    for k, v in over.items(): cmd += ['--set', f'{k}={json.dumps(v)}']
+           '--workers', str(over.get('workers', a.workers))]  # the flag wins over --set: a run's own workers go here
+    for k, v in over.items():
+        if k != 'workers': cmd += ['--set', f'{k}={json.dumps(v)}']
     if a.smoke: cmd += ['--epochs', '1', '--limit', '32', '--device', 'cpu']
     t0 = time.time()
     with open(f'{a.runs}/{name}.log', 'w') as log:
         try: rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=a.train_budget).returncode
         except subprocess.TimeoutExpired: rc = 'stopped at the time budget; best.pt is the best epoch reached'
     return {'name': name, 'overrides': over, 'rc': rc, 'wall_s': round(time.time() - t0, 1)}
+
+def loader_check(a, workers=8, rounds=2):
+    "Training-loader images/s over one epoch (lifelike recipe, default config, workers already started) with OpenCV's default threads against cores // workers per process."
+    import cv2
+    from facemask.train import TrainConfig, make_loaders
+    cfg = TrainConfig.from_json(REPO/'configs/default.json', data=a.data, hands=a.hands, workers=workers, device='cpu', limit=32 if a.smoke else None)
+    default, out = cv2.getNumThreads(), {'workers': workers, 'cpus': os.cpu_count(), 'batch_size': cfg.batch_size}
+    for r in range(rounds):
+        for threads in (default, max(1, (os.cpu_count() or 1) // workers)):
+            cv2.setNumThreads(threads)
+            loader = make_loaders(cfg)[0]
+            for _ in loader: pass  # starts the workers
+            t0, n = time.perf_counter(), 0
+            for x, _ in loader: n += len(x)
+            out.setdefault(f'cv2_threads_{threads}_img_per_s', []).append(round(n / (time.perf_counter() - t0), 1))
+            del loader
+    cv2.setNumThreads(default)
+    print('loader check', out, flush=True)
+    return out
 
 def gpu_throughput(device, sizes=(256, 512), batch=32):
     "Inference images/s of the default model at batch 1 and `batch`, and training images/s per backbone at `sizes`."
@@ -104,10 +133,12 @@ def main():
     p.add_argument('--runs', default='runs/sweep'); p.add_argument('--parallel', type=int, default=4)
     p.add_argument('--workers', type=int, default=4); p.add_argument('--smoke', action='store_true')
     p.add_argument('--no-throughput', action='store_true', help='skip the GPU throughput measurements')
+    p.add_argument('--loader-check', action='store_true', help='first time the training loader with two OpenCV thread counts')
     p.add_argument('--train-budget', type=float, default=330, help='seconds before a training run is stopped')
     a = p.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True); Path(a.runs).mkdir(parents=True, exist_ok=True)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    loader = loader_check(a) if a.loader_check else None
     t0 = time.time()
     with ThreadPoolExecutor(a.parallel) as pool: results = list(pool.map(lambda kv: train_run(*kv, a), RUN_SETS[a.set].items()))
     print(f'training: {time.time() - t0:.0f} s', flush=True)
@@ -127,7 +158,7 @@ def main():
             saved = torch.load(run/'best.pt', map_location='cpu', weights_only=False)
             save_model(model, out/f"{r['name']}.pt", half=True, history=r['history'], epoch=saved['epoch'], train_config=saved['train_config'])
         (out/f'{a.set}.json').write_text(json.dumps({'device': str(device), 'gpu': torch.cuda.get_device_name() if device.type == 'cuda' else None,
-                                                 'torch': torch.__version__, 'val_faces': len(val_ids), 'runs': results}, indent=1))
+                                                 'torch': torch.__version__, 'val_faces': len(val_ids), 'loader_check': loader, 'runs': results}, indent=1))
     if a.no_throughput: return
     (out/'gpu_throughput.json').write_text(json.dumps(gpu_throughput(device, (64,), 2) if a.smoke else gpu_throughput(device), indent=1))
     print(open(out/'gpu_throughput.json').read())

@@ -43,7 +43,7 @@ def _settings(pairs):
 def cmd_train(a):
     from facemask.train import TrainConfig, train
     flags = {k: getattr(a, k) for k in ('data', 'hands', 'out', 'occlusion', 'backbone', 'input_size', 'epochs', 'batch_size',
-                                        'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project') if getattr(a, k) is not None}
+                                        'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project', 'init') if getattr(a, k) is not None}
     over = _settings(a.set) | flags
     if a.no_pretrained: over['pretrained'] = False
     if a.compile: over['compile'] = True
@@ -60,7 +60,7 @@ def cmd_evaluate(a):
     ids = json.loads(Path(a.split).read_text())[a.subset] if a.split else load_split(a.data)[a.subset]
     ids = ids[:a.limit]
     report = {}
-    sets = [('clean', None)] + ([('hands', split_bank(hand_bank(a.hands), a.hand_val_fraction, a.seed)[1])] if a.hands else [])
+    sets = [('clean', None)] + ([('hands', split_bank(hand_bank(a.hands), a.hand_val_fraction, a.hand_split_seed)[1])] if a.hands else [])
     for name, hands in sets:
         images, masks, occs = benchmark_set(a.data, ids, hands, a.seed)
         report[name] = evaluate(masker.model.predict, images, masks, occs)[0]
@@ -112,6 +112,7 @@ def parser():
     pt.add_argument('--batch-size', type=int); pt.add_argument('--lr', type=float); pt.add_argument('--seed', type=int)
     pt.add_argument('--workers', type=int); pt.add_argument('--device'); pt.add_argument('--limit', type=int)
     pt.add_argument('--wandb-project'); pt.add_argument('--no-pretrained', action='store_true')
+    pt.add_argument('--init', metavar='CHECKPOINT', help="start from this checkpoint's weights (fine-tune, e.g. the shipped model) instead of ImageNet's")
     pt.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='any other config field, e.g. --set p_hand=0.3 (repeatable)')
     pt.add_argument('--compile', action='store_true'); pt.add_argument('--resume', action='store_true', help="continue from OUT/last.pt")
     pt.set_defaults(func=cmd_train)
@@ -120,7 +121,9 @@ def parser():
     pe.add_argument('--data', required=True, help='a prepared folder'); pe.add_argument('--weights')
     pe.add_argument('--split', help='split JSON (default: DATA/split.json)'); pe.add_argument('--subset', default='val')
     pe.add_argument('--hands', help='hand folder; its validation hands are pasted over the faces')
-    pe.add_argument('--hand-val-fraction', type=float, default=0.25); pe.add_argument('--seed', type=int, default=0)
+    pe.add_argument('--hand-val-fraction', type=float, default=0.25)
+    pe.add_argument('--hand-split-seed', type=int, default=0, help='which hand photos are held out (as in training; default 0)')
+    pe.add_argument('--seed', type=int, default=0, help='where the hands are pasted')
     pe.add_argument('--limit', type=int); pe.add_argument('--device', default='auto'); pe.add_argument('-o', '--output', help='report JSON')
     pe.set_defaults(func=cmd_evaluate)
     return p

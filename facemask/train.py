@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['TrainConfig', 'bce_dice_loss', 'occlusion_transform', 'EpochSampler', 'make_loaders', 'seed_everything',
-           'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16', 'validate', 'train']
+           'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16', 'validate', 'train', 'init_weights']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
 import json, math, os, random, time
@@ -37,10 +37,12 @@ class TrainConfig:
     object_textures: str = 'face_free'   # object fill: crops of training photos with no face pixel ('face_free') or from anywhere ('anywhere')
     hand_mirror: float = 0.0             # share of pasted hands flipped left to right (`HandOcclusion(mirror=...)`)
     hand_val_fraction: float = 0.25
+    hand_split_seed: int = 0             # which hand photos are held out; apart from `seed`, so every training seed holds out the same hands
     backbone: str = ModelConfig.backbone
     decoder_channels: tuple = ModelConfig.decoder_channels
     input_size: int = ModelConfig.input_size
     pretrained: bool = True
+    init: str = None                     # start from this checkpoint's weights (fine-tuning) instead of ImageNet's
     epochs: int = 60
     batch_size: int = 16
     lr: float = 2e-3
@@ -79,7 +81,7 @@ def occlusion_transform(cfg, train_ids):
     if cfg.object_textures not in ('face_free', 'anywhere'): raise ValueError(f"object_textures must be 'face_free' or 'anywhere', got {cfg.object_textures!r}")
     if cfg.occlusion == 'none' or not cfg.hands: return None
     bank = hand_bank(cfg.hands)
-    train_hands, _ = split_bank(bank, cfg.hand_val_fraction, cfg.seed)
+    train_hands, _ = split_bank(bank, cfg.hand_val_fraction, cfg.hand_split_seed)
     if cfg.occlusion == 'random': return RandomHandPaste(train_hands, p=cfg.p_hand)
     photos = sorted(Path(cfg.hands, 'images').glob('*.jpg'))
     hand_photos = {c.source.split('#')[0] for c in train_hands}
@@ -195,12 +197,23 @@ def train(cfg, resume=False, on_epoch=None):
     finally:
         if owner and dist.is_initialized(): dist.destroy_process_group()
 
+def init_weights(model, path):
+    "Load the weights of checkpoint `path` into `model` (fine-tuning); the two must have the same backbone and decoder."
+    source = load_model(path)
+    if (source.config.backbone, tuple(source.config.decoder_channels)) != (model.config.backbone, tuple(model.config.decoder_channels)):
+        raise ValueError(f'{path}: a {source.config.backbone} model with decoder_channels {list(source.config.decoder_channels)}; '
+                         f'this run builds {model.config.backbone} with {list(model.config.decoder_channels)}: set backbone and decoder_channels to match')
+    model.load_state_dict(source.state_dict())
+    return model
+
 def _train(cfg, resume, on_epoch, rank, world, device):
     out, main = Path(cfg.out), rank == 0
     seed_everything(cfg.seed)
     model_cfg = ModelConfig(backbone=cfg.backbone, decoder_channels=cfg.decoder_channels, input_size=cfg.input_size,
                             face_parts=tuple(load_split(cfg.data).get('face_parts', ModelConfig.face_parts)))
-    model = FaceSegmenter(model_cfg, pretrained=cfg.pretrained and not resume).to(device)
+    model = FaceSegmenter(model_cfg, pretrained=cfg.pretrained and not (resume or cfg.init))
+    if cfg.init and not resume: init_weights(model, cfg.init)
+    model = model.to(device)
     if world > 1: model = sync_batchnorm(model, device)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     train_dl, val_dl = make_loaders(cfg, rank, world)

@@ -1,6 +1,6 @@
 import json
 from dataclasses import asdict
-from conftest import REPO
+from conftest import REPO, SHARED, needs_shared
 from facemask.train import TrainConfig
 
 def test_default_config_file_matches_the_dataclass_defaults():
@@ -14,3 +14,27 @@ def test_unknown_object_textures_are_refused_before_any_file_is_read():
     from facemask.train import occlusion_transform
     with pytest.raises(ValueError, match="object_textures must be 'face_free' or 'anywhere', got 'faces'"):
         occlusion_transform(TrainConfig(data='no/such/data', hands='no/such/hands', object_textures='faces'), [])
+
+def test_fine_tuning_starts_from_the_checkpoint_and_refuses_another_network(tmp_path):
+    import pytest, torch
+    from facemask.model import FaceSegmenter, ModelConfig, save_model
+    from facemask.train import init_weights
+    cfg = ModelConfig(decoder_channels=(16, 16, 8, 8, 8), input_size=64)
+    trained = FaceSegmenter(cfg, pretrained=False)
+    with torch.no_grad():
+        for p in trained.parameters(): p.add_(torch.randn_like(p))
+    save_model(trained, tmp_path/'trained.pt')
+    tuned = init_weights(FaceSegmenter(ModelConfig(decoder_channels=(16, 16, 8, 8, 8), input_size=96), pretrained=False), tmp_path/'trained.pt')
+    for a, b in zip(trained.state_dict().values(), tuned.state_dict().values()): assert torch.equal(a, b)
+    with pytest.raises(ValueError, match=r'trained.pt: a mobilenet_v2 model .* this run builds resnet18 .* set backbone and decoder_channels to match'):
+        init_weights(FaceSegmenter(ModelConfig(backbone='resnet18', decoder_channels=(16, 16, 8, 8, 8)), pretrained=False), tmp_path/'trained.pt')
+
+@needs_shared
+def test_the_training_seed_leaves_the_held_out_hands_alone():
+    "Runs with other seeds must not train on the hands that evaluation holds out; only hand_split_seed moves them."
+    from facemask.hands import hand_bank, split_bank
+    from facemask.train import occlusion_transform
+    hands = lambda **kw: [c.source for c in occlusion_transform(TrainConfig(hands=str(SHARED/'hands'), occlusion='random', **kw), []).bank]
+    held_out = {c.source for c in split_bank(hand_bank(SHARED/'hands'), 0.25, 0)[1]}
+    assert hands(seed=0) == hands(seed=1) and not held_out & set(hands(seed=1))
+    assert held_out & set(hands(hand_split_seed=1))
