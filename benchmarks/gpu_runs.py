@@ -80,7 +80,7 @@ def loader_check(a, workers=8, rounds=2):
     from facemask.train import TrainConfig, make_loaders
     cfg = TrainConfig.from_json(REPO/'configs/default.json', data=a.data, hands=a.hands, workers=workers, device='cpu', limit=32 if a.smoke else None)
     default, out = cv2.getNumThreads(), {'workers': workers, 'cpus': os.cpu_count(), 'batch_size': cfg.batch_size}
-    for r in range(rounds):
+    for _ in range(rounds):
         for threads in (default, max(1, (os.cpu_count() or 1) // workers)):
             cv2.setNumThreads(threads)
             loader = make_loaders(cfg)[0]
