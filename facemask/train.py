@@ -200,7 +200,7 @@ def train(cfg, resume=False, on_epoch=None):
 def init_weights(model, path):
     "Load the weights of checkpoint `path` into `model` (fine-tuning); the two must have the same backbone and decoder."
     source = load_model(path)
-    if (source.config.backbone, tuple(source.config.decoder_channels)) != (model.config.backbone, tuple(model.config.decoder_channels)):
+    if (source.config.backbone, source.config.decoder_channels) != (model.config.backbone, model.config.decoder_channels):  # ModelConfig keeps tuples
         raise ValueError(f'{path}: a {source.config.backbone} model with decoder_channels {list(source.config.decoder_channels)}; '
                          f'this run builds {model.config.backbone} with {list(model.config.decoder_channels)}: set backbone and decoder_channels to match')
     model.load_state_dict(source.state_dict())
