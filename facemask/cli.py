@@ -42,7 +42,7 @@ def _settings(pairs):
 
 def cmd_train(a):
     from facemask.train import TrainConfig, train
-    flags = {k: getattr(a, k) for k in ('data', 'hands', 'out', 'occlusion', 'backbone', 'input_size', 'epochs', 'batch_size',
+    flags = {k: getattr(a, k) for k in ('data', 'hands', 'noface', 'out', 'occlusion', 'backbone', 'input_size', 'epochs', 'batch_size',
                                         'lr', 'seed', 'workers', 'device', 'limit', 'wandb_project', 'init') if getattr(a, k) is not None}
     over = _settings(a.set) | flags
     if a.no_pretrained: over['pretrained'] = False
@@ -107,6 +107,7 @@ def parser():
     pt = sub.add_parser('train', help='train a model (see configs/)')
     pt.add_argument('--config', help='JSON config (e.g. configs/default.json); flags override it')
     pt.add_argument('--data'); pt.add_argument('--hands'); pt.add_argument('--out')
+    pt.add_argument('--noface', help='folder of photos without a face (images/*.jpg): negatives and backdrops for training')
     pt.add_argument('--occlusion', choices=['none', 'random', 'realistic'])
     pt.add_argument('--backbone'); pt.add_argument('--input-size', type=int); pt.add_argument('--epochs', type=int)
     pt.add_argument('--batch-size', type=int); pt.add_argument('--lr', type=float); pt.add_argument('--seed', type=int)

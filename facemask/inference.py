@@ -65,12 +65,16 @@ def _paste_max(out, boxes, probs):
 
 def _crops(image, boxes): return [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
 
+def _unless_empty(closeups, views, share=0.25):
+    "Each close-up, or the wider view where the close-up finds less than `share` of what that view found."
+    return [c if (c > 0.5).sum() >= share * (v > 0.5).sum() else v for c, v in zip(closeups, views)]
+
 def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim == 3)
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8):
-        self.model, self.refine, self.levels, self.batch_size = model, refine, levels, batch_size
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True):
+        self.model, self.refine, self.levels, self.batch_size, self.confirm = model, refine, levels, batch_size, confirm
 
     @classmethod
     def from_pretrained(cls, path=None, device='auto', **kwargs):
@@ -97,7 +101,7 @@ class FaceMasker:
             far = [b for b in boxes if b not in near]
             out = np.zeros_like(c); _paste_max(out, far, _crops(c, far))
             outs.append(out); close.append(near)
-        for o, b, p in zip(outs, close, self._look(images, close)): _paste_max(o, b, p)
+        for o, s, b, p in zip(outs, seen, close, self._look(images, close)): _paste_max(o, b, p if self.confirm else _unless_empty(p, _crops(s, b)))
         return outs
 
     def predict_proba(self, images):

@@ -3,8 +3,8 @@ import pytest
 from scipy.io import savemat
 from conftest import SHARED, needs_shared
 from facemask.core import write_image
-from facemask.hands import (EGOHANDS_FIELDS, Compose, Cutout, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste,
-                            cutouts_from_mask, egohands_bank, hand_bank, paste, place_hand, split_bank)
+from facemask.hands import (EGOHANDS_FIELDS, Backdrop, Compose, Cutout, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste,
+                            SkinToneLight, cutouts_from_mask, egohands_bank, hand_bank, is_animal, noface_split, paste, place_hand, split_bank)
 
 def face_pair():
     img = np.full((128, 128, 3), 90, np.uint8); mask = np.zeros((128, 128), np.uint8)
@@ -14,7 +14,8 @@ def face_pair():
 HAND = Cutout(np.full((40, 18, 3), (220, 170, 140), np.uint8), np.ones((40, 18), np.float32), (0.0, 1.0), 'h#1')
 
 @pytest.mark.parametrize('t', [HandOcclusion([HAND], p=1.0, two_hands=0.5), RandomHandPaste([HAND], p=1.0), ObjectOcclusion(p=1.0),
-                               Compose([HandOcclusion([HAND], p=1.0), ObjectOcclusion(p=1.0)])])
+                               HandOcclusion([HAND], p=1.0, same_skin=1.0), FaceCovering(p=1.0), SkinToneLight(1.0, 1.0),
+                               Compose([SkinToneLight(1.0, 1.0), HandOcclusion([HAND], p=1.0), FaceCovering(p=1.0), ObjectOcclusion(p=1.0)])])
 def test_occlusion_only_removes_covered_pixels(t):
     img, mask = face_pair()
     for seed in range(15):
@@ -71,3 +72,28 @@ def test_hand_bank_from_shared_photos_and_split_by_photo():
     assert len(bank) >= 75 and len(train) + len(val) == len(bank)
     assert not {c.source.split('#')[0] for c in train} & {c.source.split('#')[0] for c in val}
     assert all(c.rgb.shape[:2] == c.alpha.shape for c in bank)
+
+def test_face_covering_hides_the_lower_face_only():
+    img, mask = face_pair()
+    for seed in range(10):
+        _, m2, occ = FaceCovering(p=1.0).apply(img, mask, np.random.default_rng(seed))
+        rows = np.nonzero((occ > 0)[:, 65])[0]
+        assert 50 < rows.min() < 75 and rows.max() >= 99           # from about the middle of the face to the chin
+        assert m2[30:50].sum() == mask[30:50].sum()                  # the eyes' half stays face
+
+def test_backdrop_moves_the_face_and_its_mask_together():
+    img, mask = face_pair()
+    out, m2, occ = Backdrop([np.zeros((60, 90, 3), np.uint8)], p=1.0, scale=(0.5, 0.5)).apply(img, mask, np.random.default_rng(1))
+    assert abs(int((m2 > 0).sum()) - int((mask > 0).sum()) // 4) < 80      # the face at half size
+    assert np.abs(out[m2 > 0].mean(0) - (200, 150, 120)).max() < 3           # and the face's pixels under it (edges feathered)
+    assert not occ.any() and (out[m2 == 0] == 0).mean() > 0.7               # the rest mostly backdrop
+
+@needs_shared
+def test_noface_validation_split_is_the_committed_one():
+    "The no-face photos held out for validation are fixed: configs/split_noface.json, animals on both sides."
+    import json
+    from conftest import REPO
+    train, val = noface_split(SHARED/'no-face')
+    committed = json.loads((REPO/'configs'/'split_noface.json').read_text())
+    assert (train, val) == (committed['train'], committed['val']) and not set(train) & set(val)
+    assert sum(map(is_animal, val)) >= 40 and sum(map(is_animal, train)) >= 120

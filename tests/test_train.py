@@ -38,3 +38,11 @@ def test_the_training_seed_leaves_the_held_out_hands_alone():
     held_out = {c.source for c in split_bank(hand_bank(SHARED/'hands'), 0.25, 0)[1]}
     assert hands(seed=0) == hands(seed=1) and not held_out & set(hands(seed=1))
     assert held_out & set(hands(hand_split_seed=1))
+
+def test_empty_dice_false_leaves_faceless_images_to_bce():
+    "Dice on an image with no face punishes a 5% probability everywhere as much as a missed face; empty_dice=False does not."
+    import torch, torch.nn.functional as F
+    from facemask.train import bce_dice_loss
+    empty, unsure = torch.zeros(2, 1, 16, 16), torch.full((2, 1, 16, 16), -3.0)
+    assert bce_dice_loss(unsure, empty) > 0.9
+    assert torch.isclose(bce_dice_loss(unsure, empty, empty_dice=False), F.binary_cross_entropy_with_logits(unsure, empty))

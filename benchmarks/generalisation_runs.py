@@ -1,0 +1,50 @@
+"""The fine-tuning runs behind reports/generalisation.md: the shipped model fine-tuned with each new ingredient on and off,
+same budget and seed, one run after another (on 2 CPU cores about 11 minutes each); a killed sweep resumes where it stopped.
+
+    python benchmarks/generalisation_runs.py                        # all runs into runs/generalisation/<run>/
+    python benchmarks/generalisation_runs.py ft_all ft_control --epochs 12
+    python benchmarks/generalisation.py $(python benchmarks/generalisation_runs.py --list)   # then score them
+"""
+import argparse, json, subprocess, sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent/'shared'/'data'
+NEGATIVES = {'noface': str(SHARED/'no-face'), 'p_noface': 0.15, 'p_backdrop': 0.15}
+OCCLUDERS = {'p_covering': 0.15, 'same_skin': 0.5}
+TONE = {'p_tone': 0.3, 'p_light': 0.3, 'dark_weight': 2.0}
+LOSS = {'empty_dice': False}
+TURNED_HEADS = {'extra_data': str(REPO/'data/multipose-prepared')}  # facemask.data.prepare_multipose: p04, p06, p07 held out
+RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from the shipped model
+    'ft_control': {},
+    'ft_all': NEGATIVES | OCCLUDERS | TONE | LOSS,
+    'ft_all_empty_dice': NEGATIVES | OCCLUDERS | TONE,
+    'ft_no_negatives': OCCLUDERS | TONE | LOSS,
+    'ft_no_occluders': NEGATIVES | TONE | LOSS,
+    'ft_no_tone': NEGATIVES | OCCLUDERS | LOSS,
+    'ft_all_turned_heads': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS,
+}
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('runs', nargs='*', help=f'which runs (default: all of {list(RUNS)})')
+    p.add_argument('--epochs', type=int, default=6); p.add_argument('--lr', type=float, default=5e-4)
+    p.add_argument('--init', default=str(REPO/'facemask/weights/facemask_mobilenetv2.pt'))
+    p.add_argument('--data', default=str(REPO/'data/bench-prepared')); p.add_argument('--hands', default=str(SHARED/'hands'))
+    p.add_argument('--out', default=str(REPO/'runs/generalisation'))
+    p.add_argument('--list', action='store_true', help='print name=checkpoint pairs for benchmarks/generalisation.py and stop')
+    a = p.parse_args()
+    names = a.runs or list(RUNS)
+    if a.list: print(' '.join(f'{n}={a.out}/{n}/last.pt' for n in names)); return
+    from facemask.data import prepare_multipose
+    prepare_multipose(SHARED/'multipose', TURNED_HEADS['extra_data'])
+    for name in names:
+        out = Path(a.out)/name
+        if (out/'history.json').exists() and len(json.loads((out/'history.json').read_text())) >= a.epochs: continue
+        cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train', '--config', str(REPO/'configs/default.json'), '--data', a.data, '--hands', a.hands,
+               '--out', str(out), '--init', a.init, '--epochs', str(a.epochs), '--lr', str(a.lr), '--resume']
+        cmd += [f'--set={k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in RUNS[name].items()]
+        print(' '.join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+
+if __name__ == '__main__': main()
