@@ -9,6 +9,7 @@ masks on the repository's own example photos.
         'shipped_norefine=facemask/weights/facemask_mobilenetv2.pt;refine=false' --figure
 
 A spec is `path` or `path;key=value;...`: the pairs (values read as JSON, else as strings) go to FaceMasker.from_pretrained.
+A section of the report headed `## Reading` is written by hand and kept when the script rewrites the tables.
 """
 import argparse, json, re, subprocess, sys, time
 from pathlib import Path
@@ -161,7 +162,7 @@ def figure(maskers, path):
         for c, (name, m) in enumerate(maskers.items()):
             mask = m.predict(im)
             axs[r, c].imshow(overlay(im, mask)); axs[r, c].axis('off')
-            axs[r, c].set_title(f'{name}: {title}, {(mask > 0).mean():.1%} face', fontsize=8)
+            axs[r, c].set_title(f'{name}: {(mask > 0).mean():.1%} face\n{title}', fontsize=8)
     fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
     return [t for t, _ in photos]
 
@@ -202,8 +203,11 @@ def main():
     rep['seconds']['total'] = time.time() - t0
     out = Path(a.out)
     out.with_suffix('.json').write_text(json.dumps(rep, indent=1))
-    out.with_suffix('.md').write_text(markdown(rep))
-    print(out.with_suffix('.md').read_text())
+    md = out.with_suffix('.md')
+    old = md.read_text() if md.exists() else ''
+    reading = old[old.index('\n## Reading'):] if '\n## Reading' in old else ''  # written by hand: kept across reruns
+    md.write_text(markdown(rep) + reading)
+    print(md.read_text())
 
 def table(head, rows):
     "A markdown table."

@@ -1,5 +1,8 @@
-"""The fine-tuning runs behind reports/generalisation.md: the shipped model fine-tuned with each new ingredient on and off,
-same budget and seed, one run after another (on 2 CPU cores about 11 minutes each); a killed sweep resumes where it stopped.
+"""The fine-tuning runs behind reports/generalisation.md: the model shipped before them (commit 824b6da) fine-tuned with
+each new ingredient on and off, same budget and seed, one run after another (on 2 CPU cores about 10-12 minutes each);
+a killed sweep resumes where it stopped. The starting weights come from git history:
+
+    git show 824b6da:facemask/weights/facemask_mobilenetv2.pt > runs/shipped_824b6da.pt
 
     python benchmarks/generalisation_runs.py                        # all runs into runs/generalisation/<run>/
     python benchmarks/generalisation_runs.py ft_all ft_control --epochs 12
@@ -23,18 +26,21 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'ft_no_occluders': NEGATIVES | TONE | LOSS,
     'ft_no_tone': NEGATIVES | OCCLUDERS | LOSS,
     'ft_all_turned_heads': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS,
+    'ft_all_turned_heads_lr2e-4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'lr': 2e-4},
+    'ft_all_turned_heads_more_negatives': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_noface': 0.25, 'p_backdrop': 0.25},
 }
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('runs', nargs='*', help=f'which runs (default: all of {list(RUNS)})')
-    p.add_argument('--epochs', type=int, default=6); p.add_argument('--lr', type=float, default=5e-4)
-    p.add_argument('--init', default=str(REPO/'facemask/weights/facemask_mobilenetv2.pt'))
+    p.add_argument('--epochs', type=int, default=6); p.add_argument('--lr', type=float, default=5e-4, help='unless the run sets its own')
+    p.add_argument('--init', default=str(REPO/'runs/shipped_824b6da.pt'), help='the checkpoint to fine-tune (see above)')
     p.add_argument('--data', default=str(REPO/'data/bench-prepared')); p.add_argument('--hands', default=str(SHARED/'hands'))
     p.add_argument('--out', default=str(REPO/'runs/generalisation'))
     p.add_argument('--list', action='store_true', help='print name=checkpoint pairs for benchmarks/generalisation.py and stop')
     a = p.parse_args()
     names = a.runs or list(RUNS)
+    if not Path(a.init).exists(): sys.exit(f'{a.init}: missing; write it with: git show 824b6da:facemask/weights/facemask_mobilenetv2.pt > {a.init}')
     if a.list: print(' '.join(f'{n}={a.out}/{n}/last.pt' for n in names)); return
     from facemask.data import prepare_multipose
     prepare_multipose(SHARED/'multipose', TURNED_HEADS['extra_data'])
@@ -42,8 +48,8 @@ def main():
         out = Path(a.out)/name
         if (out/'history.json').exists() and len(json.loads((out/'history.json').read_text())) >= a.epochs: continue
         cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train', '--config', str(REPO/'configs/default.json'), '--data', a.data, '--hands', a.hands,
-               '--out', str(out), '--init', a.init, '--epochs', str(a.epochs), '--lr', str(a.lr), '--resume']
-        cmd += [f'--set={k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in RUNS[name].items()]
+               '--out', str(out), '--init', a.init, '--epochs', str(a.epochs), '--lr', str(RUNS[name].get('lr', a.lr)), '--resume']
+        cmd += [f'--set={k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in RUNS[name].items() if k != 'lr']
         print(' '.join(cmd), flush=True)
         subprocess.run(cmd, check=True)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 # %% ../nbs/06_cli.ipynb #ec3ac373
 def cmd_predict(a):
     from facemask.inference import FaceMasker
-    masker = FaceMasker.from_pretrained(a.weights, device=a.device, refine=not a.no_refine, levels=a.levels, batch_size=a.batch_size)
+    masker = FaceMasker.from_pretrained(a.weights, device=a.device, refine=not a.no_refine, levels=a.levels, batch_size=a.batch_size,
+                                         confirm=not a.keep_unconfirmed)
     s = masker.mask_files(a.inputs, a.output, overwrite=a.overwrite, overlay_on=a.overlay, cutout_on=a.cutout, workers=a.workers)
     return 1 if s['failed'] or not (s['written'] or s['skipped']) else 0
 
@@ -80,6 +81,7 @@ def parser():
     pr.add_argument('--overlay', action='store_true', help='also write <stem>_overlay.jpg (videos: <stem>_overlay.mp4)')
     pr.add_argument('--cutout', action='store_true', help='also write <stem>_cutout.png, RGBA with the mask as alpha')
     pr.add_argument('--no-refine', action='store_true', help='one pass over the whole frame (no tiles, no crop-and-refine)')
+    pr.add_argument('--keep-unconfirmed', action='store_true', help='keep a candidate face that the close-up pass does not confirm (turned heads never vanish; more false faces)')
     pr.add_argument('--levels', type=int, default=1, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
     pr.add_argument('--batch-size', type=int, default=8, help='images (or video frames, or crops) per network pass (default 8)')
     pr.add_argument('--workers', type=int, default=2, help='threads decoding the next images while the model runs (default 2; 0: none)')

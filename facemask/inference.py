@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .core import ImageReadError, atomic_path, read_image, write_image
@@ -163,7 +164,8 @@ def _outputs(out_dir, path, overlay_on, cutout_on):
     if cutout_on: out['cutout'] = out_dir/f'{path.stem}_cutout.png'
     return out
 
-def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, progress=True, log=print, workers=2, max_pixels=40_000_000):
+@patch
+def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, progress=True, log=print, workers=2, max_pixels=40_000_000):
     "Write `<stem>.png` masks (and overlays/cut-outs, videos) for `inputs` into `out_dir` in batches, `workers` threads decoding ahead; returns a summary dict."
     out_dir, files = Path(out_dir), expand_inputs(inputs)
     summary, stems, todo, batch = {'written': [], 'skipped': [], 'failed': []}, {}, [], []
@@ -207,8 +209,6 @@ def _mask_files(self, inputs, out_dir, overwrite=False, overlay_on=False, cutout
     log(f"{len(summary['written'])} written, {len(summary['skipped'])} skipped (already done), {len(summary['failed'])} failed -> {out_dir}")
     return summary
 
-FaceMasker.mask_files = _mask_files
-
 # %% ../nbs/05_inference.ipynb #48790721
 def smooth_step(prev, prob, strength=0.8):
     "Blend a frame's probabilities into the running ones: small changes are averaged, big ones taken at once."
@@ -217,7 +217,8 @@ def smooth_step(prev, prob, strength=0.8):
     keep = strength * np.clip(1 - change / 0.5, 0, 1)
     return keep * prev + (1 - keep) * prob
 
-def _predict_video(self, path, out_path, overlay_path=None, smoothing=0.8, progress=True):
+@patch
+def predict_video(self: FaceMasker, path, out_path, overlay_path=None, smoothing=0.8, progress=True):
     "Write a mask video (and optionally an overlay video) for the video at `path`, `batch_size` frames in memory at a time; returns the frame count."
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened(): raise ImageReadError(f'{path}: cannot open as a video')
@@ -247,8 +248,6 @@ def _predict_video(self, path, out_path, overlay_path=None, smoothing=0.8, progr
             for wr in writers: wr.release()
         if n == 0: raise ImageReadError(f'{path}: no frames could be read')
     return n
-
-FaceMasker.predict_video = _predict_video
 
 # %% ../nbs/05_inference.ipynb #97cc4f54
 CONFIG_KEY = 'facemask_config'

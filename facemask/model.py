@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision.models as tvm
+from fastcore.basics import patch
 
 from .core import atomic_path
 
@@ -123,21 +124,21 @@ def batched_proba(images, size, run, batch_size=16):
                 out[i] = cv2.resize(p, (images[i].shape[1], images[i].shape[0]), interpolation=cv2.INTER_LINEAR)
     return out[0] if single else out
 
+@patch
 @torch.inference_mode()
-def _predict_proba(self, images, batch_size=16):
+def predict_proba(self: FaceSegmenter, images, batch_size=16):
     "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
     self.eval()
     dev = next(self.parameters()).device
     run = lambda b: torch.sigmoid(self(torch.from_numpy(b).to(dev).contiguous(memory_format=torch.channels_last)).float()).cpu().numpy()[:, 0]
     return batched_proba(images, self.config.input_size, run, batch_size)
 
-def _predict(self, images, batch_size=16):
+@patch
+def predict(self: FaceSegmenter, images, batch_size=16):
     "uint8 0/255 face masks at input size for one uint8 RGB image or a list of them."
     probs = self.predict_proba(images, batch_size)
     to_mask = lambda p: np.where(p > self.config.threshold, 255, 0).astype(np.uint8)
     return to_mask(probs) if isinstance(probs, np.ndarray) else [to_mask(p) for p in probs]
-
-FaceSegmenter.predict_proba, FaceSegmenter.predict = _predict_proba, _predict
 
 # %% ../nbs/02_model.ipynb #47fb54ab
 def save_model(model, path, half=False, **extra):

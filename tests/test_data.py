@@ -68,3 +68,19 @@ def test_prepare_and_dataset_on_shared_faces(tmp_path):
     x, y = ds[0]
     assert x.shape == (3, 64, 64) and y.shape == (1, 64, 64) and torch.equal(y, ds[0][1])
     assert set(torch.unique(y).tolist()) == {0.0, 1.0}
+
+def test_multipose_labels_become_a_partly_known_mask(tmp_path):
+    "Eyes, nose and mouth are face, background is not, skin and hair are unknown (0.5 in the target); whole people are held out."
+    import cv2
+    from facemask.core import write_image
+    from facemask.data import UNKNOWN, FaceMaskDataset, load_split, prepare_multipose
+    labels = np.zeros((40, 30), np.uint8); labels[5:35, 5:25] = 1; labels[2:8, 5:25] = 2; labels[15:18, 8:12] = 3; labels[25:28, 10:20] = 5
+    for person in ('p01', 'p04'):
+        write_image(tmp_path/'mp'/'images'/f'{person}_yaw+45_1.jpg', np.full((40, 30, 3), 120, np.uint8))
+        write_image(tmp_path/'mp'/'labels'/f'{person}_yaw+45_1.png', labels)
+    out = prepare_multipose(tmp_path/'mp', tmp_path/'prepared', val_people=('p04',))
+    assert load_split(out)['train'] == ['p01_yaw+45_1'] and load_split(out)['val'] == ['p04_yaw+45_1']
+    mask = cv2.imread(str(out/'masks'/'p01_yaw+45_1.png'), cv2.IMREAD_GRAYSCALE)
+    assert mask[0, 0] == 0 and mask[16, 9] == 255 and mask[26, 15] == 255 and mask[10, 10] == UNKNOWN and mask[4, 10] == UNKNOWN
+    _, target = FaceMaskDataset(out, ['p01_yaw+45_1'], size=30)[0]
+    assert set(target.unique().tolist()) == {0.0, 0.5, 1.0}
