@@ -366,7 +366,7 @@ def _upright(mask):
     M = cv2.getRotationMatrix2D((cx, cy), tilt, 1.0)
     return M.astype(np.float32), cv2.invertAffineTransform(M).astype(np.float32)
 
-def face_covering(mask, rng, kind=None, color=None):
+def face_covering(mask, rng, kind=None):
     "A `Cutout` the size of `mask`: a face covering (`kind` in COVERINGS, random if None) fitted to the face in `mask`."
     h, w = mask.shape
     kind = kind or rng.choice(COVERINGS)
@@ -382,8 +382,7 @@ def face_covering(mask, rng, kind=None, color=None):
                           [cx + half * 0.55, bottom], [cx - half * 0.55, bottom], [cx - half * 0.97, (top + bottom) / 2]])
     alpha = np.zeros((h, w), np.float32); cv2.fillPoly(alpha, [pts.reshape(-1, 2)], 1)
     alpha = (cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.02 * fw)) > 0.5).astype(np.float32)  # rounded corners
-    color = np.float32(color if color is not None else
-                       {'surgical': rng.choice([(150, 190, 220), (235, 238, 240), (40, 42, 48), (160, 210, 200)]),
+    color = np.float32({'surgical': rng.choice([(150, 190, 220), (235, 238, 240), (40, 42, 48), (160, 210, 200)]),
                         'n95': rng.choice([(235, 235, 230), (215, 215, 210)]), 'cloth': rng.integers(20, 236, 3)}[kind]) + rng.normal(0, 8, 3)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u = np.clip((xx - cx) / max(half, 1), -1, 1)                                  # -1..1 across the covering
