@@ -84,3 +84,35 @@ def test_multipose_labels_become_a_partly_known_mask(tmp_path):
     assert mask[0, 0] == 0 and mask[16, 9] == 255 and mask[26, 15] == 255 and mask[10, 10] == UNKNOWN and mask[4, 10] == UNKNOWN
     _, target = FaceMaskDataset(out, ['p01_yaw+45_1'], size=30)[0]
     assert set(target.unique().tolist()) == {0.0, 0.5, 1.0}
+
+def test_data_root_env_then_own_data_then_shared_beside_the_checkout(tmp_path, monkeypatch):
+    "$FACEMASK_DATA; else data/ (in Colab, or where it exists); else ../shared/data (../../shared/data from nbs/); else data/."
+    import sys, types
+    from pathlib import Path
+    from facemask.data import data_root
+    monkeypatch.delenv('FACEMASK_DATA', raising=False)
+    monkeypatch.delitem(sys.modules, 'google.colab', raising=False)
+    shared = tmp_path/'shared'/'data'; shared.mkdir(parents=True)
+    for d in ('repo/nbs', 'a/b/c'): (tmp_path/d).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path/'repo'/'nbs'); assert data_root().resolve() == shared
+    monkeypatch.chdir(tmp_path/'repo'); assert data_root().resolve() == shared
+    monkeypatch.chdir(tmp_path/'a'/'b'/'c'); assert data_root() == Path('data')      # nothing anywhere: where the downloads go
+    monkeypatch.chdir(tmp_path/'repo'); (tmp_path/'repo'/'data').mkdir(); assert data_root() == Path('data')
+    monkeypatch.setitem(sys.modules, 'google.colab', types.ModuleType('google.colab'))
+    monkeypatch.chdir(tmp_path/'repo'/'nbs'); assert data_root() == Path('data')   # Colab: its own data/, even with a shared copy above
+    monkeypatch.setenv('FACEMASK_DATA', str(tmp_path/'drive')); assert data_root() == tmp_path/'drive'
+
+def test_download_celebamask_hq_names_the_drive_file_and_unpacks_once(tmp_path, monkeypatch):
+    import zipfile, gdown
+    from facemask.data import download_celebamask_hq
+    def refuse(**kw): raise RuntimeError('Too many users have viewed or downloaded this file recently')
+    monkeypatch.setattr(gdown, 'download', refuse)
+    with pytest.raises(OSError, match=r'drive\.google\.com/uc\?id=\w+: download failed \(Too many users.*try again later'):
+        download_celebamask_hq(tmp_path)
+    assert list(tmp_path.iterdir()) == []                                           # no partial zip
+    with zipfile.ZipFile(tmp_path/'CelebAMask-HQ.zip', 'w') as z:                   # a zip put there by hand is used
+        z.writestr('CelebAMask-HQ/CelebA-HQ-img/0.jpg', b'jpg'); z.writestr('CelebAMask-HQ/README.txt', '')
+    root = download_celebamask_hq(tmp_path)
+    assert root == tmp_path/'CelebAMask-HQ' and (root/'CelebA-HQ-img'/'0.jpg').read_bytes() == b'jpg'
+    assert [p.name for p in tmp_path.iterdir()] == ['CelebAMask-HQ']                # the archive and the unpacking folder are gone
+    assert download_celebamask_hq(tmp_path) == root                                 # unpacked: nothing fetched

@@ -1,10 +1,15 @@
+import threading, zipfile
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import cv2
 import numpy as np
 import pytest
 from scipy.io import savemat
 from conftest import SHARED, needs_shared
-from facemask.core import write_image
+from facemask.core import read_image, write_image
 from facemask.hands import (EGOHANDS_FIELDS, Backdrop, Compose, Cutout, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste,
-                            SkinToneLight, cutouts_from_mask, egohands_bank, hand_bank, is_animal, noface_split, paste, place_hand, split_bank)
+                            SkinToneLight, cutouts_from_mask, download_egohands, egohands_bank, egohands_to_folder, hand_bank, is_animal,
+                            noface_split, paste, place_hand, split_bank)
 
 def face_pair():
     img = np.full((128, 128, 3), 90, np.uint8); mask = np.zeros((128, 128), np.uint8)
@@ -59,6 +64,67 @@ def test_egohands_format(tmp_path):
     bank = egohands_bank(tmp_path, min_area=100)
     assert [c.source.split('/')[-1].split('#')[0] for c in bank] == ['myright', 'yourright']
     with pytest.raises(FileNotFoundError, match='polygons.mat'): egohands_bank(tmp_path/'nothing')
+
+@pytest.fixture
+def server(tmp_path):
+    "A local HTTP server of `tmp_path/www`: (base URL, that folder, the paths asked for)."
+    www, asked = tmp_path/'www', []
+    www.mkdir()
+    class Handler(SimpleHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            if self.path != '/cut.zip': return super().do_GET()
+            self.send_response(200); self.send_header('Content-Length', '5000'); self.end_headers(); self.wfile.write(b'PK' * 100)
+        def log_message(self, *args): pass
+    httpd = ThreadingHTTPServer(('127.0.0.1', 0), partial(Handler, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_port}', www, asked
+    httpd.shutdown(); httpd.server_close()
+
+TRI, BOX = np.array([[10, 10], [60, 10], [10, 80]], float), np.array([[70, 50], [110, 50], [110, 89], [70, 89]], float)  # BOX runs off the bottom
+NONE = np.zeros((0, 2))
+
+def egohands_zip(path):
+    "An archive in EgoHands' layout: `_LABELLED_SAMPLES/<video>/frame_*.jpg` + polygons.mat (MATLAB struct array, one per frame), beside other files."
+    frames = {'CARDS_OFFICE_H_T': [(TRI, BOX, NONE, NONE), (NONE,) * 4], 'JENGA_COURTYARD_T_S': [(NONE, NONE, BOX, NONE), (NONE, TRI, NONE, NONE)]}
+    with zipfile.ZipFile(path, 'w') as z:
+        z.writestr('README.txt', 'EgoHands'); z.writestr('metadata.mat', b'')
+        for video, hands in frames.items():
+            polys = np.zeros((1, len(hands)), dtype=[(f, 'O') for f in EGOHANDS_FIELDS])
+            for k, four in enumerate(hands):
+                polys[0, k] = four
+                write_image(path.parent/'frame.jpg', np.full((90, 120, 3), 60 + 40 * k, np.uint8))
+                z.write(path.parent/'frame.jpg', f'_LABELLED_SAMPLES/{video}/frame_{k + 1:04d}.jpg')
+            savemat(path.parent/'polygons.mat', {'polygons': polys})
+            z.write(path.parent/'polygons.mat', f'_LABELLED_SAMPLES/{video}/polygons.mat')
+
+def test_download_egohands_and_make_a_hand_folder(tmp_path, server):
+    url, www, asked = server
+    egohands_zip(www/'egohands_data.zip')
+    dest = tmp_path/'data'/'egohands'
+    samples = download_egohands(dest, url=f'{url}/egohands_data.zip')
+    assert samples == dest/'_LABELLED_SAMPLES' and sorted(p.name for p in samples.iterdir()) == ['CARDS_OFFICE_H_T', 'JENGA_COURTYARD_T_S']
+    assert [p.name for p in dest.iterdir()] == ['_LABELLED_SAMPLES']               # the archive and the unpacking folder are gone
+    assert download_egohands(dest, url=f'{url}/elsewhere.zip') == samples and asked == ['/egohands_data.zip']   # unpacked: not fetched again
+
+    hands = egohands_to_folder(samples, tmp_path/'data'/'hands')
+    names = ['egohands_CARDS_OFFICE_H_T_frame_0001', 'egohands_JENGA_COURTYARD_T_S_frame_0001', 'egohands_JENGA_COURTYARD_T_S_frame_0002']
+    assert sorted(p.stem for p in (hands/'images').iterdir()) == sorted(p.stem for p in (hands/'masks').iterdir()) == names  # no frame without hands
+    expect = np.zeros((90, 120), np.uint8)
+    cv2.fillPoly(expect, [TRI.astype(np.int32)], 255); cv2.fillPoly(expect, [BOX.astype(np.int32)], 255)
+    mask = cv2.imread(str(hands/'masks'/f'{names[0]}.png'), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(mask, expect) and read_image(hands/'images'/f'{names[0]}.jpg').shape == (90, 120, 3)   # both hands, binary, same size
+    assert sorted(c.alpha.sum() for c in hand_bank(hands, min_area=100)) == sorted(c.alpha.sum() for c in egohands_bank(samples, min_area=100))
+    stamp = (hands/'masks'/f'{names[0]}.png').stat().st_mtime_ns
+    egohands_to_folder(samples, hands)                                               # again: nothing rewritten
+    assert (hands/'masks'/f'{names[0]}.png').stat().st_mtime_ns == stamp
+    assert sorted(p.stem for p in (egohands_to_folder(samples, tmp_path/'first', max_frames_per_video=1)/'masks').iterdir()) == names[:2]
+
+@pytest.mark.parametrize('path', ['/missing.zip', '/cut.zip'])
+def test_failed_egohands_download_names_the_url_and_leaves_nothing(tmp_path, server, path):
+    url = server[0] + path
+    with pytest.raises(OSError, match=f'{url}: download failed'): download_egohands(tmp_path/'egohands', url=url)
+    assert not [p for p in tmp_path.rglob('*') if p.is_file() and 'www' not in p.parts]
 
 def test_noface_swaps_for_an_empty_mask():
     img, mask = face_pair()
