@@ -8,7 +8,7 @@ cfg = cfg['DEFAULT']
 licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
 lic = licenses[cfg['license']]
 requirements = cfg.get('requirements', '').split()
-dev_requirements = cfg.get('dev_requirements', '').split()
+extras = {k[:-len('_requirements')]: v.split() for k, v in cfg.items() if k.endswith('_requirements') and k != 'requirements'}  # dev, demo
 
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'],
@@ -17,8 +17,8 @@ setuptools.setup(
     classifiers=['Development Status :: 3 - Alpha', 'Intended Audience :: Developers', 'Programming Language :: Python :: 3',
                  'License :: ' + lic[1], 'Topic :: Scientific/Engineering :: Image Recognition'],
     packages=setuptools.find_packages(include=['facemask', 'facemask.*']),
-    include_package_data=True, package_data={'facemask': ['weights/*.pt']},
-    install_requires=requirements, extras_require={'dev': dev_requirements}, python_requires='>=' + cfg['min_python'],
+    include_package_data=True, package_data={'facemask': ['weights/*.pt', 'weights/*.onnx']},
+    install_requires=requirements, extras_require=extras, python_requires='>=' + cfg['min_python'],
     keywords=cfg['keywords'], zip_safe=False,
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
 )

@@ -1,9 +1,10 @@
-import subprocess, sys
+import errno, os, subprocess, sys
+import av
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import REPO, SHARED, needs_shared
+from conftest import REPO, SHARED, make_clip, needs_shared
 from facemask.core import ImageReadError, read_image, write_image
 from facemask.inference import FaceMasker, expand_inputs
 
@@ -155,12 +156,12 @@ def test_background_decoding_gives_the_same_results(masker, hopper, tmp_path):
     for name in ('a.png', 'b.png', 'c.png'): assert np.array_equal(read_png(tmp_path/'out0'/name), read_png(tmp_path/'out2'/name))
 
 @pytest.fixture(scope='module')
-def onnx_file(masker, tmp_path_factory):
+def onnx_file(accurate, tmp_path_factory):
     from facemask.inference import export_onnx
-    return export_onnx(masker.model, tmp_path_factory.mktemp('onnx')/'facemask.onnx')
+    return export_onnx(accurate.model, tmp_path_factory.mktemp('onnx')/'facemask.onnx')
 
-def test_onnx_gives_the_same_masks(masker, hopper, onnx_file):
-    om = FaceMasker.from_pretrained(onnx_file, device='cpu')
+def test_onnx_gives_the_same_masks(accurate, hopper, onnx_file):
+    om, masker = FaceMasker.from_pretrained(onnx_file, device='cpu'), accurate
     assert om.model.config == masker.model.config
     rng = np.random.default_rng(0)
     wide = cv2.resize(rng.integers(0, 255, (9, 16, 3), dtype=np.uint8), (1280, 720), interpolation=cv2.INTER_CUBIC)
@@ -168,13 +169,13 @@ def test_onnx_gives_the_same_masks(masker, hopper, onnx_file):
     for image in (hopper, wide, rng.integers(0, 255, (97, 131, 3), dtype=np.uint8)):
         assert (om.predict(image) != masker.predict(image)).mean() <= 0.001
 
-def test_onnx_graph_takes_any_batch_and_size(masker, onnx_file):
+def test_onnx_graph_takes_any_batch_and_size(accurate, onnx_file):
     import torch
     from facemask.inference import OnnxSegmenter
     seg = OnnxSegmenter(onnx_file)
     for shape in [(1, 3, 256, 256), (3, 3, 97, 131)]:
         x = torch.rand(*shape)
-        with torch.inference_mode(): ref = masker.model(x).numpy()
+        with torch.inference_mode(): ref = accurate.model(x).numpy()
         out = seg.session.run(None, {'image': x.numpy()})[0]
         assert out.shape == ref.shape and np.abs(out - ref).max() < 1e-3
 
@@ -240,3 +241,92 @@ def test_cli_batch_size(hopper, tmp_path):
     src = make_folder(tmp_path/'in', hopper)
     r = run_cli('predict', src, '-o', tmp_path/'out', '--batch-size', '2', '--workers', '0')
     assert r.returncode == 1 and '3 written' in r.stdout and '3 failed' in r.stdout
+
+def decode(path, fmt='gray'):
+    with av.open(str(path)) as c: return [f.to_ndarray(format=fmt) for f in c.decode(video=0)]
+
+def test_video_outputs_drop_into_users_tools(hopper, tmp_path):
+    "A .mov with PCM sound: lossless 0/255 mask video, H.264 yuv420p overlay with the sound as AAC, frame count and rate kept."
+    make_clip(tmp_path/'talk.mov', hopper, seconds=1.5, rate=12, size=(161, 201), audio='pcm_s16le')
+    r = run_cli('predict', tmp_path/'talk.mov', '-o', tmp_path/'out', '--overlay')
+    assert r.returncode == 0, r.stderr
+    masks = decode(tmp_path/'out'/'talk.mp4')
+    assert len(masks) == 18 and masks[0].shape == (201, 161) and set(np.unique(masks).tolist()) == {0, 255}
+    with av.open(str(tmp_path/'out'/'talk_overlay.mp4')) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert (v.codec_context.name, v.codec_context.pix_fmt, v.frames, v.average_rate) == ('h264', 'yuv420p', 18, 12)
+        assert a.codec_context.name == 'aac' and abs(float(a.duration * a.time_base) - 1.5) < 0.1
+    assert cv2.VideoCapture(str(tmp_path/'out'/'talk.mp4')).read()[0]  # OpenCV reads the lossless mask video too
+
+def test_frames_writes_one_png_per_frame(masker, hopper, tmp_path):
+    make_clip(tmp_path/'clip.mp4', hopper, seconds=0.7)
+    s = masker.mask_files([tmp_path/'clip.mp4'], tmp_path/'out', frames_on=True, log=lambda m: None, progress=False)
+    assert s['written'] and sorted(p.name for p in (tmp_path/'out').iterdir()) == ['clip']
+    frames = sorted((tmp_path/'out'/'clip').iterdir())
+    assert [p.name for p in frames] == [f'{k:06d}.png' for k in range(7)]
+    masker.predict_video(tmp_path/'clip.mp4', tmp_path/'m.mp4', progress=False)
+    assert all(np.array_equal(read_png(p), m) for p, m in zip(frames, decode(tmp_path/'m.mp4')))
+    assert masker.mask_files([tmp_path/'clip.mp4'], tmp_path/'out', frames_on=True, log=lambda m: None)['skipped']
+
+def test_soft_masks_feather_the_edge(hopper, tmp_path):
+    write_image(tmp_path/'in'/'hopper.png', hopper)
+    assert run_cli('predict', tmp_path/'in', '-o', tmp_path/'hard').returncode == 0
+    assert run_cli('predict', tmp_path/'in', '-o', tmp_path/'soft', '--soft', '--cutout').returncode == 0
+    hard, soft, cut = read_png(tmp_path/'hard'/'hopper.png'), read_png(tmp_path/'soft'/'hopper.png'), read_png(tmp_path/'soft'/'hopper_cutout.png')
+    edge = (soft > 0) & (soft < 255)
+    assert np.array_equal(soft > 127, hard > 0) and 0 < edge.sum() < 0.2 * (soft == 255).sum()
+    assert np.array_equal(cut[..., 3], soft)
+    ring = cv2.dilate(hard, np.ones((7, 7), np.uint8)) != cv2.erode(hard, np.ones((7, 7), np.uint8))
+    assert edge[ring].mean() > 0.2 and edge[~ring].mean() < 0.01  # soft along the outline only
+
+def test_threshold_flag(hopper, tmp_path):
+    write_image(tmp_path/'in'/'hopper.png', hopper)
+    area = {}
+    for t in ('0.2', '0.8'):
+        assert run_cli('predict', tmp_path/'in', '-o', tmp_path/t, '--threshold', t).returncode == 0
+        area[t] = (read_png(tmp_path/t/'hopper.png') > 0).sum()
+    assert area['0.2'] > area['0.8'] > 0
+
+def full_disk_run(src, out, hopper):
+    r = run_cli('predict', src, '-o', out, '--overlay', '--cutout', '--levels', '0')
+    lines = [l for l in (r.stdout + r.stderr).splitlines() if l.startswith('error:')]
+    return r, lines
+
+def test_a_full_disk_stops_at_once_and_resumes(hopper, tmp_path):
+    "A real 1 MB file system as the output folder (needs root for the mount; skipped otherwise)."
+    src = tmp_path/'in'
+    for k in range(25): write_image(src/f'{k:02d}.jpg', cv2.resize(hopper, (300 + k, 360)))
+    disk = tmp_path/'disk'; disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', str(disk)], capture_output=True).returncode:
+        pytest.skip('cannot mount a small tmpfs here (needs root)')
+    try:
+        r, errors = full_disk_run(src, disk/'out', hopper)
+        assert r.returncode == 1 and len(errors) == 1, errors
+        assert 'no space left on device' in errors[0] and 'run the same command again' in errors[0]
+        written = sorted(p.name for p in (disk/'out').iterdir())
+        assert written and not any(p.startswith('.') for p in written)  # no partial file left behind
+        masks = [p for p in written if not p.endswith(('_overlay.jpg', '_cutout.png'))]
+        subprocess.run(['mount', '-o', 'remount,size=40m', str(disk)], check=True)
+        r, errors = full_disk_run(src, disk/'out', hopper)
+        assert r.returncode == 0 and not errors and len(list((disk/'out').glob('??.png'))) == 25
+        assert f'{len(masks) - 1} skipped' in r.stdout or f'{len(masks)} skipped' in r.stdout
+    finally: subprocess.run(['umount', str(disk)])
+
+def test_the_cpu_default_is_the_shipped_int8_model(masker, accurate, hopper):
+    from facemask.inference import OnnxSegmenter, default_weights
+    assert isinstance(masker.model, OnnxSegmenter) and masker.model.config == accurate.model.config
+    assert default_weights(accurate=False).stat().st_size < 0.7 * default_weights().stat().st_size   # int8: smaller than the checkpoint
+    fast, slow = masker.predict(hopper) > 0, accurate.predict(hopper) > 0
+    assert (fast & slow).sum() / (fast | slow).sum() > 0.98
+
+def test_cli_export_int8(hopper, tmp_path):
+    write_image(tmp_path/'faces'/'a.jpg', hopper); write_image(tmp_path/'faces'/'b.jpg', hopper[:, ::-1])
+    r = run_cli('export-onnx', '--int8', '-o', tmp_path/'m.onnx')
+    assert r.returncode != 0 and 'give --calibration' in r.stderr
+    r = run_cli('export-onnx', '--int8', '--calibration', tmp_path/'faces', '-o', tmp_path/'m.onnx')
+    assert r.returncode == 0 and 'int8, calibrated on 2 photos' in r.stdout, r.stderr
+    import onnx
+    ops = {n.op_type for n in onnx.load(str(tmp_path/'m.onnx')).graph.node}
+    assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
+    r = run_cli('predict', tmp_path/'faces'/'a.jpg', '-o', tmp_path/'out', '--weights', tmp_path/'m.onnx')
+    assert r.returncode == 0 and (read_png(tmp_path/'out'/'a.png') > 0).mean() > 0.1

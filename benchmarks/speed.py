@@ -1,0 +1,154 @@
+"""Speed: where the time of one photo goes, facemask's paths against the landmark tools, and each path's accuracy.
+Writes <out>.json and <out>.md (default benchmarks/reports/speed). Everything is timed side by side in one run on the
+same 512x512 photos, each round visiting the methods in turn, so that the machine's load falls on all of them alike:
+absolute times on a shared machine are noisy, the ratios are the result.
+
+    bash benchmarks/peers/setup_peers.sh      # MediaPipe and dlib in their own venv (timed through benchmarks/peers/serve.py)
+    python benchmarks/speed.py                # about 8 minutes on 2 CPU cores
+    python benchmarks/speed.py --rounds 1 --photos 5 --no-accuracy   # a quick look
+
+Paths: PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask export-onnx`), ONNX Runtime
+int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU); each through `FaceMasker.predict` (whole
+frame, tiles, close-ups) and through the network alone (`model.predict_proba`: one pass, no refinement).
+Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
+"""
+import argparse, json, subprocess, sys, tempfile, time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent/'shared'/'data'
+PEERS = REPO/'benchmarks'/'peers'
+sys.path.insert(0, str(REPO/'benchmarks'))
+
+def photos(n):
+    "The first `n` validation faces (512x512 JPEG files, the size the issue timed)."
+    ids = json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['val'][:n]
+    return [SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/f'{i}.jpg' for i in ids]
+
+def network(model):
+    "f(float NCHW batch) -> logits, of a FaceSegmenter or an OnnxSegmenter."
+    if hasattr(model, 'session'): return lambda b: model.session.run(None, {'image': b})[0]
+    import torch
+    def run(b):
+        with torch.inference_mode(): return model(torch.from_numpy(b).contiguous(memory_format=torch.channels_last)).float().numpy()
+    return run
+
+def stage_times(masker, path, out):
+    "Seconds per stage of one photo through `masker.predict`'s steps, file to file."
+    from facemask.core import read_image, write_image
+    from facemask.model import _letterbox
+    clock, t, run = time.perf_counter, {}, network(masker.model)
+    def step(name, fn):
+        s = clock(); r = fn(); t[name] = clock() - s; return r
+    image = step('decode JPEG', lambda: read_image(path))
+    small = step('resize to the network', lambda: _letterbox(image, masker.model.config.input_size)[0])
+    batch = step('normalise', lambda: small.transpose(2, 0, 1)[None].astype(np.float32) / 255)
+    logits = step('network, whole frame', lambda: run(batch))
+    prob = step('sigmoid + upsample', lambda: cv2.resize(1 / (1 + np.exp(-logits[0, 0])), image.shape[1::-1], interpolation=cv2.INTER_LINEAR))
+    prob = step('refine: tiles, close-up pass', lambda: masker._refine([image], [prob])[0])
+    mask = step('threshold', lambda: masker.to_mask(prob))
+    step('write PNG', lambda: write_image(out, mask))
+    return t
+
+class Peers:
+    "MediaPipe and dlib, timed by benchmarks/peers/serve.py in their own venv, one request at a time."
+    def __init__(self, threads):
+        py = PEERS/'.venv'/'bin'/'python'
+        self.proc = subprocess.Popen([str(py), str(PEERS/'serve.py'), '--threads', str(threads)], cwd=PEERS, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) if py.exists() else None
+    def time(self, method, path):
+        if not self.proc: return None
+        self.proc.stdin.write(f'{method} {path}\n'); self.proc.stdin.flush()
+        reply = self.proc.stdout.readline().strip()
+        return float(reply) / 1000 if reply and not reply.startswith('error') else None
+    def close(self):
+        if self.proc: self.proc.stdin.close(); self.proc.wait()
+
+def summary(seconds):
+    v = np.array([s for s in seconds if s is not None]) * 1000
+    return None if not len(v) else {'median_ms': float(np.median(v)), 'p10_ms': float(np.percentile(v, 10)), 'p90_ms': float(np.percentile(v, 90)), 'n': int(len(v))}
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--photos', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
+    a = p.parse_args()
+    import torch; torch.set_num_threads(a.threads); cv2.setNumThreads(a.threads)
+    from facemask.core import read_image
+    from facemask.inference import FaceMasker, default_weights, export_onnx
+    from facemask.model import load_model
+    tmp = Path(tempfile.mkdtemp())
+    paths = {'pytorch_fp32': default_weights(), 'onnx_fp32': export_onnx(load_model(default_weights()), tmp/'fp32.onnx'), 'onnx_int8': default_weights(accurate=False)}
+    maskers = {k: FaceMasker.from_pretrained(v, device='cpu') for k, v in paths.items()}
+    files = photos(a.photos)
+    images = [read_image(f) for f in files]
+    peers = Peers(a.threads)
+    for m in maskers.values():  # warm up
+        for im in images[:3]: m.predict(im)
+    for f in files[:3]:
+        for method in ('mediapipe', 'mediapipe_mesh', 'dlib'): peers.time(method, f)
+    times = {f'{k} predict': [] for k in maskers} | {f'{k} network only': [] for k in maskers} | {'mediapipe detector + mesh': [], 'mediapipe mesh alone': [], 'dlib HOG + 68 points': []}
+    stages = {k: [] for k in maskers}
+    for r in range(a.rounds):
+        for f, im in zip(files, images):
+            for k, m in maskers.items():
+                s = time.perf_counter(); m.predict(im); times[f'{k} predict'].append(time.perf_counter() - s)
+                s = time.perf_counter(); m.model.predict_proba(im); times[f'{k} network only'].append(time.perf_counter() - s)
+                stages[k].append(stage_times(m, f, tmp/'mask.png'))
+            times['mediapipe detector + mesh'].append(peers.time('mediapipe', f))
+            times['mediapipe mesh alone'].append(peers.time('mediapipe_mesh', f))
+            if r == 0: times['dlib HOG + 68 points'].append(peers.time('dlib', f))  # 100+ ms: one round is enough
+        print(f'round {r + 1}/{a.rounds}', flush=True)
+    peers.close()
+    cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
+    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, {a.threads} threads, PyTorch {torch.__version__}, ONNX Runtime {__import__("onnxruntime").__version__}',
+           'photos': f'{len(files)} CelebAMask-HQ-mini validation faces, 512x512 JPEG', 'rounds': a.rounds,
+           'latency': {k: summary(v) for k, v in times.items()},
+           'stages_ms': {k: {s: float(np.median([t[s] for t in v]) * 1000) for s in v[0]} for k, v in stages.items()}}
+    mp = rep['latency']['mediapipe detector + mesh']
+    if mp:
+        rep['ratio_to_mediapipe'] = {k: v['median_ms'] / mp['median_ms'] for k, v in rep['latency'].items() if v}
+        mesh = rep['latency']['mediapipe mesh alone']
+        rep['ratio_to_mediapipe_mesh'] = {k: v['median_ms'] / mesh['median_ms'] for k, v in rep['latency'].items() if v and mesh}
+    if not a.no_accuracy:
+        from generalisation import load, score
+        d = load(argparse.Namespace(data=str(SHARED/'CelebAMask-HQ-mini'), hands=str(SHARED/'hands'), noface=str(SHARED/'no-face'), multipose=str(SHARED/'multipose'), limit=None))
+        rep['accuracy'] = {}
+        for k, m in maskers.items():
+            r, _ = score(m, d)
+            rep['accuracy'][k] = {'clean_iou': r['clean']['pooled_iou'], 'hands_iou': r['hands']['pooled_iou'], 'hand_px_called_face': r['hands']['hand_as_face'],
+                                  'noface_photos_with_face_px': r['no_face']['all']['photos_with_face_px'], 'noface_pixels_called_face': r['no_face']['all']['pixels_called_face'],
+                                  'noface_animal_photos_with_face_px': r['no_face']['animal_photos_with_face_px']}
+            print(k, rep['accuracy'][k], flush=True)
+        rep['accuracy_data'] = f"{len(d['ids'])} validation faces clean and with a held-out hand (configs/split_celebamask_mini.json, split_hands.json), {len(d['noface'])} held-out no-face photos (configs/split_noface.json)"
+    out = Path(a.out)
+    out.with_suffix('.json').write_text(json.dumps(rep, indent=1))
+    md = out.with_suffix('.md')
+    old = md.read_text() if md.exists() else ''
+    md.write_text(markdown(rep) + (old[old.index('\n## Reading'):] if '\n## Reading' in old else ''))  # the reading is written by hand
+    print(md.read_text())
+
+def markdown(r):
+    lat, L = r['latency'], []
+    L += ['# Speed', '', f"{r['date']}; {r['hardware']}; {r['photos']}; {r['rounds']} rounds, each visiting every method in turn on every photo. "
+          'Times are per photo from a decoded RGB array (decoding and writing are in the stage table). Written by `benchmarks/speed.py`.', '',
+          '## Latency, side by side', '', '| method | median ms | p10 ms | p90 ms | x MediaPipe detector + mesh | x MediaPipe mesh alone |', '|---|---|---|---|---|---|']
+    for k, v in lat.items():
+        if not v: L.append(f'| {k} | not run | | | | |'); continue
+        ratio = lambda key: f"{r[key][k]:.2f}" if key in r and k in r[key] else '-'
+        L.append(f"| {k} | {v['median_ms']:.1f} | {v['p10_ms']:.1f} | {v['p90_ms']:.1f} | {ratio('ratio_to_mediapipe')} | {ratio('ratio_to_mediapipe_mesh')} |")
+    names = list(r['stages_ms'])
+    L += ['', '## Where the time goes: one photo, file to file (median ms per stage)', '', '| stage | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
+    for s in r['stages_ms'][names[0]]: L.append(f'| {s} | ' + ' | '.join(f"{r['stages_ms'][n][s]:.1f}" for n in names) + ' |')
+    L.append('| total | ' + ' | '.join(f"{sum(r['stages_ms'][n].values()):.1f}" for n in names) + ' |')
+    if 'accuracy' in r:
+        L += ['', '## Accuracy of each path', '', r['accuracy_data'] + '; `FaceMasker.predict` on CPU.', '',
+              '| path | clean IoU | hands IoU | hand px called face | no-face photos with face px | no-face px called face | animal photos with face px |', '|---|---|---|---|---|---|---|']
+        for k, v in r['accuracy'].items():
+            L.append(f"| {k} | {v['clean_iou']:.4f} | {v['hands_iou']:.4f} | {v['hand_px_called_face']:.2%} | {v['noface_photos_with_face_px']:.1%} | {v['noface_pixels_called_face']:.3%} | {v['noface_animal_photos_with_face_px']} |")
+    return '\n'.join(L) + '\n'
+
+if __name__ == '__main__': main()
