@@ -48,3 +48,8 @@ def make_clip(path, image, seconds=1.2, rate=10, size=(160, 200), audio='aac'):
                 c.mux(a.encode(f))
             c.mux(a.encode(None))
     return path
+
+def pytest_configure(config):
+    "Deprecation notes raised inside Gradio and Ray themselves, on every call: not ours to fix."
+    for pattern in ("'future.no_silent_downcasting' is deprecated", 'The copy keyword is deprecated', '`use_push_based_shuffle` is deprecated', '`use_polars` is deprecated', '`use_arrow_tensor_v2` is deprecated'):
+        config.addinivalue_line('filterwarnings', f'ignore:{pattern}')
