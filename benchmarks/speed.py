@@ -8,11 +8,12 @@ absolute times on a shared machine are noisy, the ratios are the result.
     python benchmarks/speed.py --rounds 1 --photos 5 --no-accuracy   # a quick look
 
 Paths: PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask export-onnx`), ONNX Runtime
-int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU); each through `FaceMasker.predict` (whole
+int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU), and that int8 model fed 256 px instead of
+its 320 (`--smaller`: what a smaller input would save and cost before a model is trained for it); each through `FaceMasker.predict` (whole
 frame, tiles, close-ups) and through the network alone (`model.predict_proba`: one pass, no refinement).
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
 """
-import argparse, json, subprocess, sys, tempfile, time
+import argparse, dataclasses, json, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import cv2
@@ -74,6 +75,7 @@ def summary(seconds):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--photos', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--smaller', type=int, default=256, help='also the int8 model fed at this input size instead of its own (no retraining; 0: not)')
     p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
     a = p.parse_args()
     import torch; torch.set_num_threads(a.threads); cv2.setNumThreads(a.threads)
@@ -83,6 +85,9 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     paths = {'pytorch_fp32': default_weights(), 'onnx_fp32': export_onnx(load_model(default_weights()), tmp/'fp32.onnx'), 'onnx_int8': default_weights(accurate=False)}
     maskers = {k: FaceMasker.from_pretrained(v, device='cpu') for k, v in paths.items()}
+    if a.smaller:  # what a smaller input would save, and cost, before any model is trained for it
+        small = maskers[f'onnx_int8_at_{a.smaller}'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu')
+        small.model.config = dataclasses.replace(small.model.config, input_size=a.smaller)
     files = photos(a.photos)
     images = [read_image(f) for f in files]
     peers = Peers(a.threads)
