@@ -71,10 +71,9 @@ def cmd_train(a):
     return 0
 
 def cmd_evaluate(a):
-    from facemask.data import load_split
+    from facemask.data import data_root, load_split
     from facemask.evaluate import benchmark_set, evaluate
     from facemask.hands import hand_bank, split_bank
-    from facemask.data import data_root
     from facemask.inference import FaceMasker
     data = a.data or str(data_root()/'prepared')
     hands = a.hands or (str(data_root()/'hands') if (data_root()/'hands').exists() else None)

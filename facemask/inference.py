@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'MP4_AUDIO_CODECS', 'CONFIG_KEY',
            'default_weights', 'tile_boxes', 'face_regions', 'hard_mask', 'soft_mask', 'FaceMasker', 'overlay', 'cutout',
-           'expand_inputs', 'prefetch', 'DiskFull', 'smooth_step', 'export_onnx', 'OnnxSegmenter']
+           'expand_inputs', 'prefetch', 'plan_outputs', 'DiskFull', 'smooth_step', 'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
@@ -178,6 +178,19 @@ def _outputs(out_dir, path, overlay_on, cutout_on, frames_on):
     if cutout_on: out['cutout'] = out_dir/f'{path.stem}_cutout.png'
     return out
 
+def plan_outputs(files, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False):
+    "Split `files` before any work: (to do, skipped as finished, failed as duplicate output names)."
+    todo, skipped, failed, stems = [], [], [], {}
+    for path in files:
+        if path.stem in stems: failed.append(f'{path}: output name {path.stem}.png already taken by {stems[path.stem]}'); continue
+        stems[path.stem] = path
+        done = all(p.exists() for p in _outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values())
+        (skipped if done and not overwrite else todo).append(path)
+    return todo, skipped, failed
+
+def _stop_message(reason, done, total, finished):
+    return f'{reason}; stopped after {done} of {total} files. Free some space and run the same command again: the {finished} finished files are skipped.'
+
 class DiskFull(OSError):
     "The output's file system is full: every later file would fail the same way."
 
@@ -187,18 +200,15 @@ def _disk_full(e): return isinstance(e, OSError) and e.errno in (errno.ENOSPC, e
 def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, progress=True, log=print,
                workers=2, max_pixels=40_000_000):
     "Write `<stem>.png` masks (and overlays, cut-outs, videos or per-frame PNGs) for `inputs` into `out_dir` in batches, `workers` threads decoding ahead; returns a summary dict."
-    out_dir, files = Path(out_dir), expand_inputs(inputs)
-    summary, stems, todo, batch = {'written': [], 'skipped': [], 'failed': []}, {}, [], []
+    out_dir, batch = Path(out_dir), []
+    todo, skipped, duplicates = plan_outputs(expand_inputs(inputs), out_dir, overwrite, overlay_on, cutout_on, frames_on)
+    todo = [(path, _outputs(out_dir, path, overlay_on, cutout_on, frames_on)) for path in todo]
+    summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}
     def failed(path, e):
         if _disk_full(e): raise DiskFull(e.errno, f'{path}: no space left on device for its outputs in {out_dir}') from e
         msg = str(e) if str(path) in str(e) else f'{path}: {e}'
         log(f'error: {msg}'); summary['failed'].append(msg)
-    for path in files:  # decide first, then read and predict in order
-        outs = _outputs(out_dir, path, overlay_on, cutout_on, frames_on)
-        if path.stem in stems: failed(path, f'output name {path.stem}.png already taken by {stems[path.stem]}'); continue
-        stems[path.stem] = path
-        if all(p.exists() for p in outs.values()) and not overwrite: summary['skipped'].append(str(path))
-        else: todo.append((path, outs))
+    for msg in duplicates: log(f'error: {msg}'); summary['failed'].append(msg)
     bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)
     def flush():
         if not batch: return
@@ -231,8 +241,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
         flush()
     except DiskFull as e:
         done = len(summary['written'])
-        summary['stopped'] = (f'{e.strerror}; stopped after {done} of {len(todo)} files. '
-                              f'Free some space and run the same command again: the {done + len(summary["skipped"])} finished files are skipped.')
+        summary['stopped'] = _stop_message(e.strerror, done, len(todo), done + len(skipped))
         log(f"error: {summary['stopped']}")
     finally: bar.close()
     log(f"{len(summary['written'])} written, {len(summary['skipped'])} skipped (already done), {len(summary['failed'])} failed -> {out_dir}")
