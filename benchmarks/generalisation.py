@@ -58,6 +58,12 @@ def size_range(images):
     hs, ws = zip(*(im.shape[:2] for im in images))
     return f'{span(hs)} px tall, {span(ws)} px wide'
 
+def side_by_side(animal, face, mask):
+    "(photo, face mask, width of the animal part): an animal photo with a face photo, resized to its height, on its right."
+    h = animal.shape[0]
+    face, mask = cv2.resize(face, (h, h), interpolation=cv2.INTER_AREA), cv2.resize(mask, (h, h), interpolation=cv2.INTER_NEAREST)
+    return np.concatenate([animal, face], 1), np.concatenate([np.zeros(animal.shape[:2], np.uint8), mask], 1), animal.shape[1]
+
 def load(a):
     "All benchmark sets, each cut to `a.limit` items."
     from facemask.core import read_image
@@ -76,6 +82,12 @@ def load(a):
     d['noface_names'] = json.loads((REPO/'configs/split_noface.json').read_text())['val'][:a.limit]
     d['noface'] = [read_image(Path(a.noface)/'images'/n) for n in d['noface_names']]
     d['animal'] = np.array([is_animal(n) for n in d['noface_names']])
+    from facemask.hands import FaceCovering, relight, shift_skin_tone
+    rng, cover = np.random.default_rng(0), FaceCovering(p=1.0)
+    d['covered'] = list(zip(*[cover.apply(im, m, rng)[:2] for im, m in zip(*d['clean'][:2])]))
+    d['dim'] = ([relight(shift_skin_tone(im, m, rng.uniform(0.35, 0.7), rng.uniform(-4, 10)), rng, 'low') for im, m in zip(*d['clean'][:2])], d['clean'][1])
+    animals = [im for im, is_animal in zip(d['noface'], d['animal']) if is_animal]
+    d['pairs'] = [side_by_side(an, f, m) for an, f, m in zip(animals, *d['clean'][:2])]
     files = sorted((Path(a.multipose)/'images').glob('*.jpg'))[:a.limit]
     d['pose_names'], d['pose'] = [f.name for f in files], [read_image(f) for f in files]
     d['pose_labels'] = [cv2.imread(str(Path(a.multipose)/'labels'/f'{f.stem}.png'), cv2.IMREAD_UNCHANGED) for f in files]
@@ -107,6 +119,14 @@ def score(masker, d):
     nf = lambda sel: {'photos_with_face_px': float((share[sel] > 0).mean()), 'pixels_called_face': float((share[sel] * px[sel]).sum() / px[sel].sum())} if sel.any() else None
     r['no_face'] = {'all': nf(np.ones(len(share), bool)), 'animals': nf(d['animal']), 'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
                     'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
+    for s in ('covered', 'dim'):
+        c = face_counts(predict_all(masker, d[s][0]), d[s][1])
+        r[s] = {'pooled_iou': float(pooled_iou(c)), 'faces_lost': int((c[:, 0] / np.maximum(1, c.sum(1)) < 0.5).sum())}
+    preds = predict_all(masker, [im for im, _, _ in d['pairs']])
+    c = face_counts([p[:, w:] for p, (_, _, w) in zip(preds, d['pairs'])], [m[:, w:] for _, m, w in d['pairs']])
+    pet = [p[:, :w] > 127 for p, (_, _, w) in zip(preds, d['pairs'])]
+    r['pairs'] = {'n': len(preds), 'face_iou': float(pooled_iou(c)), 'faces_lost': int((c[:, 0] / np.maximum(1, c.sum(1)) < 0.5).sum()),
+                  'animals_with_face_px': int(sum(a.any() for a in pet)), 'animal_pixels_called_face': float(sum(a.sum() for a in pet) / sum(a.size for a in pet))}
     preds = predict_all(masker, d['pose'])
     hit = np.array([int((p[np.isin(l, (3, 4, 5))] > 127).sum()) for p, l in zip(preds, d['pose_labels'])])
     parts = np.array([int(np.isin(l, (3, 4, 5)).sum()) for l in d['pose_labels']])
@@ -145,7 +165,9 @@ def example_photos():
         return oval
     covered = lambda n, kind: FaceCovering(p=1.0, kinds=[kind])(ex[n], face(n), np.random.default_rng(0))[0]
     darker = shift_skin_tone(ex['astronaut'], face('astronaut'), 0.45, 6)
-    return [('pet (cat.jpg)', ex['cat']), ('object (coffee.jpg)', ex['coffee']),
+    h, hop = ex['cat'].shape[0], ex['grace_hopper']
+    with_pet = np.concatenate([ex['cat'], cv2.resize(hop, (round(hop.shape[1] * h / hop.shape[0]), h), interpolation=cv2.INTER_AREA)], 1)
+    return [('pet (cat.jpg)', ex['cat']), ('object (coffee.jpg)', ex['coffee']), ('person with a pet (cat.jpg, grace_hopper.jpg)', with_pet),
             ('surgical mask (generated on astronaut.jpg)', covered('astronaut', 'surgical')),
             ('cloth mask (generated on grace_hopper.jpg)', covered('grace_hopper', 'cloth')),
             ('darker skin (generated)', darker), ('darker skin, low light (generated)', relight(darker, np.random.default_rng(1), 'low'))]
@@ -173,6 +195,7 @@ def main():
     p.add_argument('--noface', default=str(SHARED/'no-face')); p.add_argument('--multipose', default=str(SHARED/'multipose'))
     p.add_argument('--limit', type=int, help='cut every set to N items'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/generalisation'))
     p.add_argument('--figure', action='store_true'); p.add_argument('--figure-out', help='default: <out>_examples.png')
+    p.add_argument('--figure-models', help='comma-separated names of the models the figure shows (default: all)')
     a = p.parse_args()
     import torch; torch.set_num_threads(2)
     from facemask.inference import FaceMasker, default_weights
@@ -199,7 +222,9 @@ def main():
     for name in list(specs)[1:]:
         b = {s: bootstrap(counts[name][s], counts[first][s]) for s in SETS}
         rep['bootstrap'][name] = b | {f'quartile{k}': bootstrap(counts[name]['clean'][q == k], counts[first]['clean'][q == k]) for k in range(4) if (q == k).any()}
-    if a.figure: rep['figure'] = {'file': str(Path(a.figure_out or f'{a.out}_examples.png')), 'photos': figure(maskers, a.figure_out or f'{a.out}_examples.png')}
+    if a.figure:
+        shown = {n: maskers[n] for n in a.figure_models.split(',')} if a.figure_models else maskers
+        rep['figure'] = {'file': str(Path(a.figure_out or f'{a.out}_examples.png')), 'models': list(shown), 'photos': figure(shown, a.figure_out or f'{a.out}_examples.png')}
     rep['seconds']['total'] = time.time() - t0
     out = Path(a.out)
     out.with_suffix('.json').write_text(json.dumps(rep, indent=1))
@@ -231,11 +256,13 @@ def markdown(rep):
     pose = [[n, f4(m['recall_yaw_0_30']), f4(m['recall_yaw_45_90']), *(f4(m['recall_by_yaw'][y]) for y in yaws), f"{m['background_called_face']:.3%}",
              f"{len(m['empty'])}: {', '.join(m['empty'])}" if m['empty'] else '0', f4(m['held_out']['recall_yaw_45_90']), len(m['held_out']['empty'])]
             for n, m in ((n, r['multipose']) for n, r in R.items())]
+    generated = [[n, f4(r['covered']['pooled_iou']), r['covered']['faces_lost'], f4(r['dim']['pooled_iou']), r['dim']['faces_lost']] for n, r in R.items()]
+    pairs = [[n, f4(r['pairs']['face_iou']), r['pairs']['faces_lost'], r['pairs']['animals_with_face_px'], f"{r['pairs']['animal_pixels_called_face']:.3%}"] for n, r in R.items()]
     names = list(next(iter(rep['targets'].values())))
     tgt = [[t, *(f"{'-' if v is None else format(v, f)} {'met' if ok else 'MISSED'}" for v, f, ok in (rep['targets'][n][t] for n in R))] for t in names]
     models = ', '.join(f"{n} = `{s.replace(f'{REPO}/', '')}`" for n, s in rep['models'].items())
     limit = f" **Cut to {rep['limit']} items per set (--limit): a smoke test, not a measurement.**" if rep['limit'] else ''
-    fig = f"\n\n`{Path(rep['figure']['file']).name}`: each model's mask on the repository's example photos ({', '.join(rep['figure']['photos'])})." if 'figure' in rep else ''
+    fig = f"\n\n`{Path(rep['figure']['file']).name}`: the masks of {', '.join(rep['figure']['models'])} on the repository's example photos ({', '.join(rep['figure']['photos'])})." if 'figure' in rep else ''
     edges = ', '.join(f'{e:.1f}' for e in D['lightness_edges'])
     return f"""# Generalisation: photos outside the training distribution
 
@@ -280,6 +307,22 @@ Share of photos with any face pixel, and share of all pixels called face.
 Photos with face pixels (share of the photo), worst first:
 
 {listed}
+
+## Face coverings and dim light, generated on the validation faces
+
+The {D['faces']} clean faces again, each with a generated face covering (`FaceCovering(p=1.0)`: surgical, cloth or N95-like; the
+covering is not face in the ground truth), and each with its skin darkened (`shift_skin_tone`, L* x 0.35-0.7) in low light
+(`relight(..., 'low')`); seed 0. No labelled photo of a real face mask or a real dim room exists here: these are the
+training augmentations applied to faces no model trained on. A face is lost where its IoU is under 0.5.
+
+{table(['model', 'covered: IoU pooled', 'covered: faces lost', 'darker, low light: IoU pooled', 'darker, low light: faces lost'], generated)}
+
+## A person beside an animal
+
+Each of the {R[first]['pairs']['n']} animal photos above with one of the validation faces beside it (the first {R[first]['pairs']['n']}, resized to the animal photo's height;
+`side_by_side`): the face must keep its mask and the animal get none. IoU pooled over the face halves; a face is lost where its IoU is under 0.5.
+
+{table(['model', 'face IoU', 'faces lost', 'animals with face px', 'animal pixels called face'], pairs)}
 
 ## Turned heads (multipose)
 

@@ -276,7 +276,10 @@ def main():
     r['seconds'] = time.time() - t_start
     out = Path(a.out)
     out.with_suffix('.json').write_text(json.dumps(r, indent=1))
-    out.with_suffix('.md').write_text(markdown(r))
+    md = out.with_suffix('.md')
+    old = md.read_text() if md.exists() else ''
+    hand = old.rfind('\n## ', 0, old.find('(added by hand')) if '(added by hand' in old else -1
+    md.write_text(markdown(r) + (old[hand:] if hand >= 0 else ''))  # sections added by hand are kept across reruns
     print(out.with_suffix('.md').read_text())
 
 def markdown(r):

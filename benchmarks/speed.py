@@ -30,11 +30,19 @@ def photos(n):
     return [SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/f'{i}.jpg' for i in ids]
 
 def network(model):
-    "f(float NCHW batch) -> logits, of a FaceSegmenter or an OnnxSegmenter."
-    if hasattr(model, 'session'): return lambda b: model.session.run(None, {'image': b})[0]
+    "f(float NCHW batch) -> (logits, face-presence probabilities: 1 without a presence head), of a FaceSegmenter or an OnnxSegmenter."
     import torch
+    if hasattr(model, 'session'):
+        def run(b):
+            out = model.session.run(None, {'image': b})
+            return out[0], torch.sigmoid(torch.from_numpy(out[1])).numpy() if len(out) > 1 else np.ones(len(b))
+        return run
     def run(b):
-        with torch.inference_mode(): return model(torch.from_numpy(b).contiguous(memory_format=torch.channels_last)).float().numpy()
+        x = torch.from_numpy(b).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            if not model.config.presence: return model(x).float().numpy(), np.ones(len(b))
+            logits, presence = model.forward_presence(x)
+            return logits.float().numpy(), torch.sigmoid(presence).numpy()
     return run
 
 def stage_times(masker, path, out):
@@ -47,9 +55,9 @@ def stage_times(masker, path, out):
     image = step('decode JPEG', lambda: read_image(path))
     small = step('resize to the network', lambda: _letterbox(image, masker.model.config.input_size)[0])
     batch = step('normalise', lambda: small.transpose(2, 0, 1)[None].astype(np.float32) / 255)
-    logits = step('network, whole frame', lambda: run(batch))
+    logits, presence = step('network, whole frame', lambda: run(batch))
     prob = step('sigmoid + upsample', lambda: cv2.resize(1 / (1 + np.exp(-logits[0, 0])), image.shape[1::-1], interpolation=cv2.INTER_LINEAR))
-    prob = step('refine: tiles, close-up pass', lambda: masker._refine([image], [prob])[0])
+    prob = step('refine: tiles, close-up pass', lambda: masker._refine([image], [prob], presence)[0])
     mask = step('threshold', lambda: masker.to_mask(prob))
     step('write PNG', lambda: write_image(out, mask))
     return t

@@ -84,9 +84,12 @@ def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(image
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False):
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None):
         self.model, self.refine, self.levels, self.batch_size, self.confirm = model, refine, levels, batch_size, confirm
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
+        self.presence = model.config.presence if presence is None else presence
+        if self.presence and not model.config.presence:
+            raise ValueError('presence=True needs a model with a face-presence head (ModelConfig.presence); fit one with facemask.train.fit_presence')
 
     @classmethod
     def from_pretrained(cls, path=None, device='auto', accurate=False, **kwargs):
@@ -95,34 +98,41 @@ class FaceMasker:
         path = Path(path or default_weights(accurate=accurate or device != 'cpu'))
         return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else fuse_batchnorm(load_model(path, device)), **kwargs)
 
-    def _look(self, images, boxes):
-        "Probabilities of the crops `boxes[i]` of `images[i]`, the crops of all images in shared batches (no pass when there are none)."
-        if not any(boxes): return [[] for _ in boxes]
-        probs = iter(self.model.predict_proba([c for im, bs in zip(images, boxes) for c in _crops(im, bs)], self.batch_size))
-        return [[next(probs) for _ in bs] for bs in boxes]
+    def _proba(self, images):
+        "Probabilities of `images` in batches, and their face-presence probabilities (all 1 without `presence`)."
+        if self.presence: return self.model.predict_proba(images, self.batch_size, presence=True)
+        return self.model.predict_proba(images, self.batch_size), [1.0] * len(images)
 
-    def _refine(self, images, coarse):
-        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide it."
-        size = self.model.config.input_size
+    def _look(self, images, boxes):
+        "Probabilities and presence of the crops `boxes[i]` of `images[i]`, the crops of all images in shared batches (no pass when there are none)."
+        if not any(boxes): return [[] for _ in boxes], [[] for _ in boxes]
+        probs, scores = map(iter, self._proba([c for im, bs in zip(images, boxes) for c in _crops(im, bs)]))
+        return [[next(probs) for _ in bs] for bs in boxes], [[next(scores) for _ in bs] for bs in boxes]
+
+    def _refine(self, images, coarse, presence):
+        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide it; a view without a face (`presence`) keeps nothing."
+        size, face = self.model.config.input_size, lambda score: score >= self.model.config.presence_threshold
         tiles = [tile_boxes(*c.shape, size, self.levels) for c in coarse]
         seen = [c.copy() for c in coarse]
-        for s, t, p in zip(seen, tiles, self._look(images, tiles)): _paste_max(s, t, p)
+        for s, t, p in zip(seen, tiles, self._look(images, tiles)[0]): _paste_max(s, t, p)
         outs, close = [], []
-        for s, c in zip(seen, coarse):
+        for s, c, whole in zip(seen, coarse, presence):
             boxes = face_regions(s, min_area=max(12, s.size / size ** 2 * 4))
             near = [b for b in boxes if 1.2 * max(b[2] - b[0], b[3] - b[1]) <= max(s.shape)]  # a crop is 20%+ sharper
-            far = [b for b in boxes if b not in near]
+            far = [b for b in boxes if b not in near and face(whole)]
             out = np.zeros_like(c); _paste_max(out, far, _crops(c, far))
             outs.append(out); close.append(near)
-        for o, s, b, p in zip(outs, seen, close, self._look(images, close)): _paste_max(o, b, p if self.confirm else _unless_empty(p, _crops(s, b)))
+        for o, s, bs, ps, scores in zip(outs, seen, close, *self._look(images, close)):
+            bs, ps = [b for b, q in zip(bs, scores) if face(q)], [p for p, q in zip(ps, scores) if face(q)]
+            _paste_max(o, bs, ps if self.confirm else _unless_empty(ps, _crops(s, bs)))
         return outs
 
     def predict_proba(self, images):
         "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
         one = _is_one(images)
         images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
-        probs = self.model.predict_proba(images, self.batch_size)
-        if self.refine: probs = self._refine(images, probs)
+        probs, presence = self._proba(images)
+        if self.refine: probs = self._refine(images, probs, presence)
         return probs[0] if one else probs
 
     def to_mask(self, prob):
@@ -330,27 +340,41 @@ def _optional(name):
     try: return importlib.import_module(name)
     except ImportError: raise ImportError(f'{name} is needed for ONNX export and inference: pip install onnx onnxscript onnxruntime') from None
 
+def _only_feeding(graph, output, others):
+    "Names of the nodes of `graph` that compute `output` and none of the outputs `others`."
+    producer = {o: n for n in graph.node for o in n.output}
+    def ancestors(name):
+        seen, todo = set(), [name]
+        while todo:
+            node = producer.get(todo.pop())
+            if node is not None and node.name not in seen: seen.add(node.name); todo += list(node.input)
+        return seen
+    return sorted(ancestors(output) - set().union(*map(ancestors, others)))
+
 def _quantize(path, images, size):
-    "Quantise the ONNX model at `path` in place to int8 (QDQ, per-channel weights), activation ranges from `images` seen as at inference."
-    q = _optional('onnxruntime.quantization')
+    "Quantise the ONNX model at `path` in place to int8 (QDQ, per-channel weights), activation ranges from `images` seen as at inference; the presence head stays float (face photos alone cannot calibrate its range)."
+    onnx, q = _optional('onnx'), _optional('onnxruntime.quantization')
     feeds = iter([{'image': _letterbox(im, size)[0].transpose(2, 0, 1)[None].astype(np.float32) / 255} for im in images])
     class Calibration(q.CalibrationDataReader):
         def get_next(self): return next(feeds, None)
     with tempfile.TemporaryDirectory() as work:
         q.quant_pre_process(str(path), f'{work}/pre.onnx', skip_symbolic_shape=True)
+        graph = onnx.load(f'{work}/pre.onnx').graph
+        keep_float = _only_feeding(graph, 'presence', ['logits']) if 'presence' in [o.name for o in graph.output] else []
         q.quantize_static(f'{work}/pre.onnx', f'{work}/int8.onnx', Calibration(), quant_format=q.QuantFormat.QDQ, per_channel=True,
-                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8)
+                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8, nodes_to_exclude=keep_float)
         os.replace(f'{work}/int8.onnx', path)
 
 def export_onnx(model, path, opset=18, calibration=None):
     "Write `model` (a `FaceSegmenter`) to `path` as ONNX with dynamic batch, height and width, its config in the metadata; int8 if given `calibration` photos."
     onnx, _ = _optional('onnx'), _optional('onnxscript')
     net = copy.deepcopy(model).cpu().float().to(memory_format=torch.contiguous_format).eval()
+    if model.config.presence: net.forward = net.forward_presence  # a second output: face presence per image
     dims = {0: torch.export.Dim('batch'), 2: torch.export.Dim('height'), 3: torch.export.Dim('width')}
     with atomic_path(path) as tmp:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress notes
             warnings.simplefilter('ignore')
-            torch.onnx.export(net, (torch.rand(2, 3, 64, 96),), str(tmp), input_names=['image'], output_names=['logits'],
+            torch.onnx.export(net, (torch.rand(2, 3, 64, 96),), str(tmp), input_names=['image'], output_names=['logits', 'presence'][:1 + model.config.presence],
                               dynamic_shapes=(dims,), opset_version=opset, dynamo=True, external_data=False)
         proto = onnx.load(str(tmp))
         onnx.helper.set_model_props(proto, {CONFIG_KEY: json.dumps(asdict(model.config))})
@@ -373,9 +397,13 @@ class OnnxSegmenter:
         if CONFIG_KEY not in meta: raise ValueError(f'{path}: no facemask config in the ONNX metadata; write the file with `facemask export-onnx`')
         self.config = ModelConfig(**json.loads(meta[CONFIG_KEY]))
 
-    def predict_proba(self, images, batch_size=16):
-        "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
-        run = lambda b: torch.sigmoid(torch.from_numpy(self.session.run(None, {'image': np.ascontiguousarray(b)})[0][:, 0])).numpy()
-        return batched_proba(images, self.config.input_size, run, batch_size)
+    def predict_proba(self, images, batch_size=16, presence=False):
+        "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them; with `presence`, also each image's face-presence probability."
+        if presence and not self.config.presence: raise ValueError('this model has no presence head (ModelConfig.presence is False); fit one with facemask.train.fit_presence')
+        sigmoid = lambda a: torch.sigmoid(torch.from_numpy(a)).numpy()
+        def run(b):
+            out = self.session.run(None, {'image': np.ascontiguousarray(b)})
+            return (sigmoid(out[0][:, 0]), sigmoid(out[1])) if presence else sigmoid(out[0][:, 0])
+        return batched_proba(images, self.config.input_size, run, batch_size, scores=presence)
 
     predict = FaceSegmenter.predict

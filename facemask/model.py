@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'ModelConfig', 'encoder_stages', 'DecoderBlock', 'FaceSegmenter',
-           'batched_proba', 'save_model', 'load_model', 'fuse_batchnorm']
+           'PresenceHead', 'batched_proba', 'save_model', 'load_model', 'fuse_batchnorm']
 
 # %% ../nbs/02_model.ipynb #4bf49a75
 import copy, warnings
@@ -34,6 +34,8 @@ class ModelConfig:
     std: tuple = IMAGENET_STD
     threshold: float = 0.5
     face_parts: tuple = ('skin', 'l_brow', 'r_brow', 'l_eye', 'r_eye', 'l_ear', 'r_ear', 'nose', 'mouth', 'u_lip', 'l_lip')
+    presence: bool = False           # the network carries a face-presence head (`PresenceHead`, fitted by `facemask.train.fit_presence`)
+    presence_threshold: float = 0.5  # presence probability from which a region counts as a face
     def __post_init__(self):
         if self.backbone not in BACKBONES: raise ValueError(f'backbone {self.backbone!r} is not one of {BACKBONES}')
         if len(self.decoder_channels) != 5: raise ValueError(f'decoder_channels needs 5 widths, got {self.decoder_channels}')
@@ -77,10 +79,12 @@ class FaceSegmenter(nn.Module):
         cins = [skips[-1]] + list(config.decoder_channels[:-1])
         self.decoder = nn.ModuleList(DecoderBlock(cin + s, cout) for cin, s, cout in zip(cins, skip_ch, config.decoder_channels))
         self.head = nn.Conv2d(config.decoder_channels[-1], 1, 3, padding=1)
+        self.presence = PresenceHead(skips[-1]) if config.presence else None
         self.register_buffer('mean', torch.tensor(config.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(config.std).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, x):
+    def run(self, x):
+        "Logits of the input padded to a multiple of 32, and the deepest features (stride 32)."
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f'expected a float RGB batch of shape (B, 3, H, W) with values in [0, 1], got {tuple(x.shape)}')
         h, w = x.shape[-2:]
@@ -88,13 +92,40 @@ class FaceSegmenter(nn.Module):
         x = F.pad(x, (0, -w % 32, 0, -h % 32), mode='replicate')
         feats = []
         for stage in self.encoder: x = stage(x); feats.append(x)
-        x = feats.pop()
+        x = deepest = feats.pop()
         for block in self.decoder:
             skip = feats.pop() if feats else None
             x = F.interpolate(x, size=skip.shape[-2:] if skip is not None else None, scale_factor=None if skip is not None else 2,
                               mode='bilinear', align_corners=False)
             x = block(torch.cat([x, skip], 1) if skip is not None else x)
-        return self.head(x)[..., :h, :w]
+        return self.head(x), deepest
+
+    def forward(self, x): return self.run(x)[0][..., :x.shape[-2], :x.shape[-1]]
+
+# %% ../nbs/02_model.ipynb #fc8ef692
+class PresenceHead(nn.Module):
+    "Face-presence logit per image from the deepest features: their mean, max and face-weighted mean, standardised, through one linear layer."
+    def __init__(self, channels):
+        super().__init__()
+        self.register_buffer('shift', torch.zeros(3 * channels))
+        self.register_buffer('scale', torch.ones(3 * channels))
+        self.linear = nn.Linear(3 * channels, 1)
+
+    @staticmethod
+    def pool(deepest, face):
+        "Bx3C summary of features `deepest` (BxCxhxw) and face probabilities `face` (Bx1x32hx32w)."
+        weight = F.interpolate(F.avg_pool2d(face, 32), size=deepest.shape[-2:])  # the same size; said so for the ONNX exporter, which cannot prove it
+        weighted = (deepest * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-6)
+        return torch.cat([deepest.mean((2, 3)), deepest.amax((2, 3)), weighted], 1)
+
+    def forward(self, deepest, face): return self.linear((self.pool(deepest, face) - self.shift) / self.scale)[:, 0]
+
+@patch
+def forward_presence(self: FaceSegmenter, x):
+    "Face logits (Bx1xHxW) and face-presence logits (B) of a float RGB batch in [0, 1]."
+    if self.presence is None: raise ValueError('this model has no presence head (ModelConfig.presence is False); fit one with facemask.train.fit_presence')
+    logits, deepest = self.run(x)
+    return logits[..., :x.shape[-2], :x.shape[-1]], self.presence(deepest, torch.sigmoid(logits))
 
 # %% ../nbs/02_model.ipynb #66190a8f
 def _letterbox(image, size):
@@ -110,28 +141,35 @@ def _check_image(image):
         raise ValueError(f'expected an RGB image as a uint8 array of shape (H, W, 3), got {a.dtype} {a.shape}')
     return a
 
-def batched_proba(images, size, run, batch_size=16):
-    "Letterbox uint8 RGB image(s) to `size`, pass same-size batches (float NCHW in [0, 1]) to `run` (-> NxHxW probabilities), resize back."
+def batched_proba(images, size, run, batch_size=16, scores=False):
+    "Letterbox uint8 RGB image(s) to `size`, pass same-size batches (float NCHW in [0, 1]) to `run` (-> NxHxW probabilities, and N scores if `scores`), resize back."
     single = isinstance(images, np.ndarray) and images.ndim == 3
     images = [_check_image(im) for im in ([images] if single else images)]
-    resized, out, groups = [_letterbox(im, size)[0] for im in images], [None] * len(images), {}
+    resized, out, score, groups = [_letterbox(im, size)[0] for im in images], [None] * len(images), [None] * len(images), {}
     for i, r in enumerate(resized): groups.setdefault(r.shape, []).append(i)  # same size -> one batch
     for idx in groups.values():
         for k in range(0, len(idx), batch_size):
             part = idx[k:k + batch_size]
             batch = np.stack([resized[i] for i in part]).transpose(0, 3, 1, 2).astype(np.float32) / 255
-            for i, p in zip(part, run(batch)):
-                out[i] = cv2.resize(p, (images[i].shape[1], images[i].shape[0]), interpolation=cv2.INTER_LINEAR)
+            probs, s = run(batch) if scores else (run(batch), part)
+            for i, p, v in zip(part, probs, s):
+                out[i], score[i] = cv2.resize(p, (images[i].shape[1], images[i].shape[0]), interpolation=cv2.INTER_LINEAR), v
+    if scores: return (out[0], score[0]) if single else (out, score)
     return out[0] if single else out
 
 @patch
 @torch.inference_mode()
-def predict_proba(self: FaceSegmenter, images, batch_size=16):
-    "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them."
+def predict_proba(self: FaceSegmenter, images, batch_size=16, presence=False):
+    "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them; with `presence`, also each image's face-presence probability."
     self.eval()
     dev = next(self.parameters()).device
-    run = lambda b: torch.sigmoid(self(torch.from_numpy(b).to(dev).contiguous(memory_format=torch.channels_last)).float()).cpu().numpy()[:, 0]
-    return batched_proba(images, self.config.input_size, run, batch_size)
+    to_numpy = lambda t: torch.sigmoid(t.float()).cpu().numpy()
+    def run(b):
+        x = torch.from_numpy(b).to(dev).contiguous(memory_format=torch.channels_last)
+        if not presence: return to_numpy(self(x))[:, 0]
+        logits, score = self.forward_presence(x)
+        return to_numpy(logits)[:, 0], to_numpy(score)
+    return batched_proba(images, self.config.input_size, run, batch_size, scores=presence)
 
 @patch
 def predict(self: FaceSegmenter, images, batch_size=16):

@@ -5,13 +5,15 @@
 # %% auto #0
 __all__ = ['TrainConfig', 'bce_dice_loss', 'occlusion_transform', 'EpochSampler', 'dark_weights', 'make_loaders',
            'seed_everything', 'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16', 'validate', 'train',
-           'init_weights']
+           'init_weights', 'candidate_crops', 'harder_faces', 'random_squares', 'presence_features', 'fit_presence',
+           'fit_presence_on']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
-import json, math, os, random, time
+import dataclasses, json, math, os, random, time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -23,7 +25,8 @@ from .core import atomic_path, read_image
 from .data import FaceMaskDataset, JoinedDataset, face_lightness, lightness_quartiles, load_split
 from .hands import (Backdrop, Compose, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, SkinToneLight,
                             face_free_patches, hand_bank, noface_split, split_bank)
-from .model import FaceSegmenter, ModelConfig, load_model, save_model
+from .inference import face_regions
+from .model import FaceSegmenter, ModelConfig, PresenceHead, batched_proba, load_model, save_model
 
 # %% ../nbs/03_training.ipynb #b861be7c
 @dataclass
@@ -225,12 +228,12 @@ def train(cfg, resume=False, on_epoch=None):
         if owner and dist.is_initialized(): dist.destroy_process_group()
 
 def init_weights(model, path):
-    "Load the weights of checkpoint `path` into `model` (fine-tuning); the two must have the same backbone and decoder."
+    "Load the weights of checkpoint `path` into `model` (fine-tuning), all but its presence head; the two must have the same backbone and decoder."
     source = load_model(path)
     if (source.config.backbone, source.config.decoder_channels) != (model.config.backbone, model.config.decoder_channels):  # ModelConfig keeps tuples
         raise ValueError(f'{path}: a {source.config.backbone} model with decoder_channels {list(source.config.decoder_channels)}; '
                          f'this run builds {model.config.backbone} with {list(model.config.decoder_channels)}: set backbone and decoder_channels to match')
-    model.load_state_dict(source.state_dict())
+    model.load_state_dict({k: v for k, v in source.state_dict().items() if not k.startswith('presence.')})  # refit presence after training
     return model
 
 def _train(cfg, resume, on_epoch, rank, world, device):
@@ -295,3 +298,79 @@ def _wandb_run(cfg, resume):
     if not cfg.wandb_project or os.environ.get('WANDB_MODE') == 'disabled': return None
     import wandb
     return wandb.init(project=cfg.wandb_project, name=Path(cfg.out).name, config=asdict(cfg), resume='allow' if resume else None)
+
+# %% ../nbs/03_training.ipynb #88e62068
+def candidate_crops(model, images, largest=False):
+    "Crops of the candidate face regions (`face_regions`) of the model's whole-frame pass over `images`: all of them, or each image's largest."
+    crops = []
+    for image, prob in zip(images, model.predict_proba(images)):
+        boxes = face_regions(prob, min_area=max(12, prob.size / model.config.input_size ** 2 * 4))
+        if largest: boxes = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))[-1:]
+        crops += [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
+    return crops
+
+def harder_faces(images, masks, hands=None, seed=0):
+    "One harder copy of each face photo, as training makes them, in turn: a face covering; other skin tone and light; a hand over the face (given a hand bank)."
+    rng = np.random.default_rng(seed)
+    ways = [FaceCovering(p=1.0), SkinToneLight(p_tone=1.0, p_light=1.0)] + ([HandOcclusion(hands, p=1.0, same_skin=0.5)] if hands else [])
+    return [ways[k % len(ways)](image, mask, rng)[0] for k, (image, mask) in enumerate(zip(images, masks))]
+
+def random_squares(images, per_image=2, seed=0):
+    "`per_image` random squares (30-90% of the shorter side) of each image."
+    rng, crops = np.random.default_rng(seed), []
+    for image in images:
+        H, W = image.shape[:2]
+        for _ in range(per_image):
+            s = max(1, int(rng.uniform(0.3, 0.9) * min(H, W)))
+            y, x = rng.integers(0, H - s + 1), rng.integers(0, W - s + 1)
+            crops.append(image[y:y + s, x:x + s])
+    return crops
+
+# %% ../nbs/03_training.ipynb #3c5019fe
+@torch.inference_mode()
+def presence_features(model, crops, batch_size=16):
+    "N x 3C `PresenceHead.pool` summaries of uint8 RGB crops, each seen as a close-up pass sees it."
+    model.eval()
+    dev = next(model.parameters()).device
+    def run(batch):
+        logits, deepest = model.run(torch.from_numpy(batch).to(dev))
+        return np.zeros((len(batch), 1, 1), np.float32), PresenceHead.pool(deepest.float(), torch.sigmoid(logits.float())).cpu().numpy()
+    return np.stack(batched_proba(list(crops), model.config.input_size, run, batch_size, scores=True)[1])
+
+def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
+    "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and its accuracy on each."
+    if not len(faces) or not len(others): raise ValueError(f'fit_presence needs crops of both kinds, got {len(faces)} with a face and {len(others)} without')
+    x = torch.from_numpy(np.concatenate([presence_features(model, faces), presence_features(model, others)])).double()
+    y = torch.cat([torch.ones(len(faces)), torch.zeros(len(others))]).double()
+    shift, scale = x.mean(0), x.std(0) + 1e-6
+    z, weight = (x - shift) / scale, torch.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    w, b = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True), torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=500, line_search_fn='strong_wolfe')
+    def loss():
+        opt.zero_grad()
+        value = F.binary_cross_entropy_with_logits(z @ w + b, y, weight=weight) + l2 * (w ** 2).sum()
+        value.backward()
+        return value
+    opt.step(loss)
+    head = PresenceHead(x.shape[1] // 3)
+    with torch.no_grad():
+        head.shift.copy_(shift); head.scale.copy_(scale); head.linear.weight.copy_(w[None]); head.linear.bias.copy_(b)
+    model.config = dataclasses.replace(model.config, presence=True, presence_threshold=threshold)
+    model.presence = head.to(next(model.parameters()).device)
+    passed = (torch.sigmoid(z @ w + b) >= threshold).detach().numpy()
+    return model, {'faces_passed': float(passed[y.numpy() > 0].mean()), 'others_passed': float(passed[y.numpy() == 0].mean())}
+
+# %% ../nbs/03_training.ipynb #16139673
+def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=True, l2=1e-3, threshold=0.5, limit=None):
+    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder_faces` unless not `harder`, with the training part of `hands`) and the `noface_split` train photos of `noface`; write `out` (same precision and entries as `weights`)."
+    model, ckpt = load_model(weights), torch.load(weights, map_location='cpu', weights_only=False)
+    pairs = [(Path(d), i) for d in (data, extra_data) if d for i in load_split(d)['train'][:limit]]
+    faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
+    harder = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs],
+                          split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None) if harder else []
+    others = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]]
+    model, passed = fit_presence(model, candidate_crops(model, faces + harder, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
+    extra = {k: v for k, v in ckpt.items() if k not in ('config', 'state_dict')}
+    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': bool(harder), 'hands': str(hands), 'noface_photos': len(others), **passed}
+    save_model(model, out, half=any(v.dtype == torch.float16 for v in ckpt['state_dict'].values()), **extra)
+    return Path(out), passed

@@ -1,4 +1,5 @@
 import json
+import numpy as np
 from dataclasses import asdict
 from conftest import REPO, SHARED, needs_shared
 from facemask.train import TrainConfig
@@ -46,3 +47,31 @@ def test_empty_dice_false_leaves_faceless_images_to_bce():
     empty, unsure = torch.zeros(2, 1, 16, 16), torch.full((2, 1, 16, 16), -3.0)
     assert bce_dice_loss(unsure, empty) > 0.9
     assert torch.isclose(bce_dice_loss(unsure, empty, empty_dice=False), F.binary_cross_entropy_with_logits(unsure, empty))
+
+@needs_shared
+def test_fit_presence_cli_adds_a_head_and_leaves_the_masks(tmp_path):
+    import subprocess, sys, torch
+    from facemask.core import read_image
+    from facemask.data import prepare
+    from facemask.inference import default_weights
+    from facemask.model import load_model
+    prepared = prepare(SHARED/'CelebAMask-HQ-mini', tmp_path/'prepared', limit=12)
+    plain = tmp_path/'plain.pt'
+    source = torch.load(default_weights(), weights_only=False)
+    source['config']['presence'] = False
+    source['state_dict'] = {k: v for k, v in source['state_dict'].items() if not k.startswith('presence.')}
+    torch.save(source, plain)
+    r = subprocess.run([sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(plain), '-o', str(tmp_path/'fitted.pt'),
+                        '--data', str(prepared), '--noface', str(SHARED/'no-face'), '--limit', '8'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'of the face crops' in r.stdout
+    fitted, before = load_model(tmp_path/'fitted.pt'), load_model(plain)
+    assert fitted.config.presence and not before.config.presence
+    ckpt = torch.load(tmp_path/'fitted.pt', weights_only=False)
+    assert ckpt['fitted_presence']['noface_photos'] == 8 and next(iter(ckpt['state_dict'].values())).dtype == torch.float16
+    image = read_image(SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/'0.jpg')
+    probs, score = fitted.predict_proba(image, presence=True)
+    assert np.array_equal(probs, before.predict_proba(image)) and score > 0.5
+    r = subprocess.run([sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(plain), '-o', str(tmp_path/'x.pt'),
+                        '--data', str(tmp_path/'nowhere')], capture_output=True, text=True)
+    assert r.returncode == 1 and 'nowhere: no such file or folder' in r.stderr
