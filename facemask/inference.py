@@ -24,7 +24,7 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .core import ImageReadError, atomic_dir, atomic_path, read_image, write_image
-from .model import FaceSegmenter, ModelConfig, _letterbox, batched_proba, fuse_batchnorm, load_model
+from .model import NO_PRESENCE_HEAD, FaceSegmenter, ModelConfig, _letterbox, batched_proba, fuse_batchnorm, load_model
 
 # %% ../nbs/05_inference.ipynb #0c24ee22
 DEFAULT_WEIGHTS, FAST_WEIGHTS = 'facemask_mobilenetv2.pt', 'facemask_mobilenetv2_int8.onnx'
@@ -49,10 +49,11 @@ def tile_boxes(H, W, size, levels=1, factor=4, overlap=0.25):
     return list(dict.fromkeys(boxes))
 
 # %% ../nbs/05_inference.ipynb #bb0340d3
-def face_regions(prob, threshold=0.5, min_area=12, margin=0.6):
-    "Square boxes (x0, y0, x1, y1) around the blobs of a probability map, grown by `margin` of their size."
-    n, _, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
+def face_regions(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None):
+    "Square boxes (x0, y0, x1, y1) around the blobs of a probability map, grown by `margin` of their size; blobs under `min_area` px (and, given the model's `input_size`, under 4 px at that size) are dropped."
     H, W = prob.shape
+    if input_size: min_area = max(min_area, H * W / input_size ** 2 * 4)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
     boxes = []
     for x, y, w, h, area in stats[1:]:
         if area < min_area: continue
@@ -89,7 +90,7 @@ class FaceMasker:
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
-            raise ValueError('presence=True needs a model with a face-presence head (ModelConfig.presence); fit one with facemask.train.fit_presence')
+            raise ValueError(f'presence=True: {NO_PRESENCE_HEAD}')
 
     @classmethod
     def from_pretrained(cls, path=None, device='auto', accurate=False, **kwargs):
@@ -117,7 +118,7 @@ class FaceMasker:
         for s, t, p in zip(seen, tiles, self._look(images, tiles)[0]): _paste_max(s, t, p)
         outs, close = [], []
         for s, c, whole in zip(seen, coarse, presence):
-            boxes = face_regions(s, min_area=max(12, s.size / size ** 2 * 4))
+            boxes = face_regions(s, input_size=size)
             near = [b for b in boxes if 1.2 * max(b[2] - b[0], b[3] - b[1]) <= max(s.shape)]  # a crop is 20%+ sharper
             far = [b for b in boxes if b not in near and face(whole)]
             out = np.zeros_like(c); _paste_max(out, far, _crops(c, far))
@@ -399,7 +400,7 @@ class OnnxSegmenter:
 
     def predict_proba(self, images, batch_size=16, presence=False):
         "Face probability maps (float32 HxW, input size) for one uint8 RGB image or a list of them; with `presence`, also each image's face-presence probability."
-        if presence and not self.config.presence: raise ValueError('this model has no presence head (ModelConfig.presence is False); fit one with facemask.train.fit_presence')
+        if presence and not self.config.presence: raise ValueError(NO_PRESENCE_HEAD)
         sigmoid = lambda a: torch.sigmoid(torch.from_numpy(a)).numpy()
         def run(b):
             out = self.session.run(None, {'image': np.ascontiguousarray(b)})

@@ -304,7 +304,7 @@ def candidate_crops(model, images, largest=False):
     "Crops of the candidate face regions (`face_regions`) of the model's whole-frame pass over `images`: all of them, or each image's largest."
     crops = []
     for image, prob in zip(images, model.predict_proba(images)):
-        boxes = face_regions(prob, min_area=max(12, prob.size / model.config.input_size ** 2 * 4))
+        boxes = face_regions(prob, input_size=model.config.input_size)
         if largest: boxes = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))[-1:]
         crops += [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
     return crops
