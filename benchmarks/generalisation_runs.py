@@ -9,6 +9,7 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
     python benchmarks/generalisation.py $(python benchmarks/generalisation_runs.py --list)   # then score them
     python benchmarks/generalisation_runs.py --presence ft_all ft_no_negatives   # also fit each one's face-presence head
                                                                                   # (facemask fit-presence) into <run>/presence.pt
+    python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -40,23 +41,25 @@ def main():
     p.add_argument('--data', default=str(REPO/'data/bench-prepared')); p.add_argument('--hands', default=str(SHARED/'hands'))
     p.add_argument('--out', default=str(REPO/'runs/generalisation'))
     p.add_argument('--list', action='store_true', help='print name=checkpoint pairs for benchmarks/generalisation.py and stop')
+    p.add_argument('--seed', type=int, default=0, help='training seed; runs with another seed than 0 are named <run>_seed<N>')
     p.add_argument('--presence', action='store_true', help='also fit the face-presence head of each run (<run>/presence.pt; --list: name+presence=...)')
     a = p.parse_args()
     names = a.runs or list(RUNS)
+    dirname = lambda name: name if a.seed == 0 else f'{name}_seed{a.seed}'
     if not Path(a.init).exists(): sys.exit(f'{a.init}: missing; write it with: git show 824b6da:facemask/weights/facemask_mobilenetv2.pt > {a.init}')
-    if a.list: print(' '.join(f'{n}={a.out}/{n}/last.pt' + (f' {n}+presence={a.out}/{n}/presence.pt' if a.presence else '') for n in names)); return
+    if a.list: print(' '.join(f'{dirname(n)}={a.out}/{dirname(n)}/last.pt' + (f' {dirname(n)}+presence={a.out}/{dirname(n)}/presence.pt' if a.presence else '') for n in names)); return
     from facemask.data import prepare_multipose
     prepare_multipose(SHARED/'multipose', TURNED_HEADS['extra_data'])
     for name in names:
-        out = Path(a.out)/name
+        out = Path(a.out)/dirname(name)
         if (out/'history.json').exists() and len(json.loads((out/'history.json').read_text())) >= a.epochs: continue
         cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'train', '--config', str(REPO/'configs/default.json'), '--data', a.data, '--hands', a.hands,
-               '--out', str(out), '--init', a.init, '--epochs', str(a.epochs), '--lr', str(RUNS[name].get('lr', a.lr)), '--resume']
+               '--out', str(out), '--init', a.init, '--epochs', str(a.epochs), '--lr', str(RUNS[name].get('lr', a.lr)), '--seed', str(a.seed), '--resume']
         cmd += [f'--set={k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in RUNS[name].items() if k != 'lr']
         print(' '.join(cmd), flush=True)
         subprocess.run(cmd, check=True)
     for name in names if a.presence else []:
-        out = Path(a.out)/name
+        out = Path(a.out)/dirname(name)
         if (out/'presence.pt').exists(): continue
         cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(out/'last.pt'), '-o', str(out/'presence.pt'),
                '--data', a.data, '--extra-data', TURNED_HEADS['extra_data'], '--noface', NEGATIVES['noface'], '--hands', a.hands]

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'MP4_AUDIO_CODECS', 'CONFIG_KEY',
-           'default_weights', 'tile_boxes', 'face_regions', 'hard_mask', 'soft_mask', 'FaceMasker', 'overlay', 'cutout',
-           'expand_inputs', 'prefetch', 'plan_outputs', 'DiskFull', 'smooth_step', 'export_onnx', 'OnnxSegmenter']
+           'default_weights', 'tile_boxes', 'face_blobs', 'face_regions', 'only_blob', 'hard_mask', 'soft_mask',
+           'FaceMasker', 'overlay', 'cutout', 'expand_inputs', 'prefetch', 'plan_outputs', 'DiskFull', 'smooth_step',
+           'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
@@ -49,18 +50,33 @@ def tile_boxes(H, W, size, levels=1, factor=4, overlap=0.25):
     return list(dict.fromkeys(boxes))
 
 # %% ../nbs/05_inference.ipynb #bb0340d3
-def face_regions(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None):
-    "Square boxes (x0, y0, x1, y1) around the blobs of a probability map, grown by `margin` of their size; blobs under `min_area` px (and, given the model's `input_size`, under 4 px at that size) are dropped."
+def face_blobs(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None):
+    "(box, blob) for each blob of a probability map: a square box (x0, y0, x1, y1) grown by `margin` of the blob's size, and the blob's own pixels within it (bool); blobs under `min_area` px (and, given the model's `input_size`, under 4 px at that size) are dropped."
     H, W = prob.shape
     if input_size: min_area = max(min_area, H * W / input_size ** 2 * 4)
-    n, _, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
-    boxes = []
-    for x, y, w, h, area in stats[1:]:
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
+    regions = []
+    for i, (x, y, w, h, area) in enumerate(stats[1:], 1):
         if area < min_area: continue
         side = max(w, h) * (1 + 2 * margin)
         cx, cy = x + w / 2, y + h / 2
-        boxes.append((int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(W, cx + side / 2)), int(min(H, cy + side / 2))))
-    return boxes
+        x0, y0, x1, y1 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(W, cx + side / 2)), int(min(H, cy + side / 2))
+        regions.append(((x0, y0, x1, y1), labels[y0:y1, x0:x1] == i))
+    return regions
+
+def face_regions(prob, **kwargs):
+    "The boxes of `face_blobs`: where to look closer."
+    return [box for box, _ in face_blobs(prob, **kwargs)]
+
+# %% ../nbs/05_inference.ipynb #1d48d307
+def only_blob(prob, blob, threshold=0.5, rim=0.02):
+    "A region's view `prob` keeping only its parts above `threshold` that touch the region's `blob` (bool, same shape); around them, within `rim` of the view's side, values under `threshold` stay for a soft edge; the rest is 0."
+    n, labels = cv2.connectedComponents((prob > threshold).astype(np.uint8))
+    touching = np.zeros(n, bool); touching[labels[blob]] = True; touching[0] = False
+    keep = touching[labels]
+    k = 2 * max(1, round(rim * max(prob.shape))) + 1
+    near = cv2.dilate(keep.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    return np.where(keep | (near & (prob <= threshold)), prob, 0).astype(prob.dtype)
 
 # %% ../nbs/05_inference.ipynb #4eaa52c1
 def hard_mask(prob, threshold=0.5):
@@ -76,6 +92,24 @@ def _paste_max(out, boxes, probs):
     for (x0, y0, x1, y1), p in zip(boxes, probs): np.maximum(out[y0:y1, x0:x1], p, out=out[y0:y1, x0:x1])
 
 def _crops(image, boxes): return [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
+
+def _boxes(regions): return [box for box, _ in regions]
+
+def _beside(out, regions, rests, size):
+    "What the views of `regions` found away from their own blobs (`rests`) and `out` does not hold yet: a map, and its regions that a close-up sees sharper."
+    beside = np.zeros_like(out)
+    if not any((r > 0.5).any() for r in rests): return beside, []
+    _paste_max(beside, _boxes(regions), rests); beside[out > 0.5] = 0
+    return beside, [r for r in face_blobs(beside, input_size=size) if _sharper(r, out.shape)]
+
+def _sharper(region, shape):
+    "Whether a close-up of `region` sees it at least 20% sharper than the whole frame of `shape` does."
+    (x0, y0, x1, y1), _ = region
+    return 1.2 * max(x1 - x0, y1 - y0) <= max(shape)
+
+def _paste_regions(out, regions, probs):
+    "`_paste_max` of the views `probs` of `face_blobs` regions, each keeping only its own blob (`only_blob`)."
+    _paste_max(out, _boxes(regions), [only_blob(p, blob) for (_, blob), p in zip(regions, probs)])
 
 def _unless_empty(closeups, views, share=0.25):
     "Each close-up, or the wider view where the close-up finds less than `share` of what that view found."
@@ -110,23 +144,34 @@ class FaceMasker:
         probs, scores = map(iter, self._proba([c for im, bs in zip(images, boxes) for c in _crops(im, bs)]))
         return [[next(probs) for _ in bs] for bs in boxes], [[next(scores) for _ in bs] for bs in boxes]
 
+    def _face(self, score): return score >= self.model.config.presence_threshold
+
     def _refine(self, images, coarse, presence):
-        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide it; a view without a face (`presence`) keeps nothing."
-        size, face = self.model.config.input_size, lambda score: score >= self.model.config.presence_threshold
+        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide its blob; a view without a face (`presence`) keeps nothing; what a close-up finds beside its blob gets a close-up of its own."
+        size = self.model.config.input_size
         tiles = [tile_boxes(*c.shape, size, self.levels) for c in coarse]
         seen = [c.copy() for c in coarse]
         for s, t, p in zip(seen, tiles, self._look(images, tiles)[0]): _paste_max(s, t, p)
         outs, close = [], []
         for s, c, whole in zip(seen, coarse, presence):
-            boxes = face_regions(s, input_size=size)
-            near = [b for b in boxes if 1.2 * max(b[2] - b[0], b[3] - b[1]) <= max(s.shape)]  # a crop is 20%+ sharper
-            far = [b for b in boxes if b not in near and face(whole)]
-            out = np.zeros_like(c); _paste_max(out, far, _crops(c, far))
-            outs.append(out); close.append(near)
-        for o, s, bs, ps, scores in zip(outs, seen, close, *self._look(images, close)):
-            bs, ps = [b for b, q in zip(bs, scores) if face(q)], [p for p, q in zip(ps, scores) if face(q)]
-            _paste_max(o, bs, ps if self.confirm else _unless_empty(ps, _crops(s, bs)))
+            regions = face_blobs(s, input_size=size)
+            far = [r for r in regions if not _sharper(r, s.shape) and self._face(whole)]
+            out = np.zeros_like(c); _paste_regions(out, far, _crops(c, _boxes(far)))
+            outs.append(out); close.append([r for r in regions if _sharper(r, s.shape)])
+        found = self._closer(images, outs, seen, close)
+        self._closer(images, outs, [b for b, _ in found], [rs for _, rs in found])  # a second look, at what the first close-ups found beside their blobs
         return outs
+
+    def _closer(self, images, outs, views, regions):
+        "Paste into `outs` the close-ups of `regions` that hold a face, each its own blob; returns per image what they found beside their blobs, and its regions."
+        found = []
+        for o, v, rs, ps, scores in zip(outs, views, regions, *self._look(images, [_boxes(rs) for rs in regions])):
+            rs, ps = [r for r, q in zip(rs, scores) if self._face(q)], [p for p, q in zip(ps, scores) if self._face(q)]
+            ps = ps if self.confirm else _unless_empty(ps, _crops(v, _boxes(rs)))
+            own = [only_blob(p, blob) for (_, blob), p in zip(rs, ps)]
+            _paste_max(o, _boxes(rs), own)
+            found.append(_beside(o, rs, [p - q for p, q in zip(ps, own)], self.model.config.input_size))
+        return found
 
     def predict_proba(self, images):
         "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
