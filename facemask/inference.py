@@ -108,8 +108,10 @@ def _sharper(region, shape):
     return 1.2 * max(x1 - x0, y1 - y0) <= max(shape)
 
 def _paste_regions(out, regions, probs):
-    "`_paste_max` of the views `probs` of `face_blobs` regions, each keeping only its own blob (`only_blob`)."
-    _paste_max(out, _boxes(regions), [only_blob(p, blob) for (_, blob), p in zip(regions, probs)])
+    "`_paste_max` of the views `probs` of `face_blobs` regions, each keeping only its own blob (`only_blob`); returns what each kept."
+    own = [only_blob(p, blob) for (_, blob), p in zip(regions, probs)]
+    _paste_max(out, _boxes(regions), own)
+    return own
 
 def _unless_empty(closeups, views, share=0.25):
     "Each close-up, or the wider view where the close-up finds less than `share` of what that view found."
@@ -168,8 +170,7 @@ class FaceMasker:
         for o, v, rs, ps, scores in zip(outs, views, regions, *self._look(images, [_boxes(rs) for rs in regions])):
             rs, ps = [r for r, q in zip(rs, scores) if self._face(q)], [p for p, q in zip(ps, scores) if self._face(q)]
             ps = ps if self.confirm else _unless_empty(ps, _crops(v, _boxes(rs)))
-            own = [only_blob(p, blob) for (_, blob), p in zip(rs, ps)]
-            _paste_max(o, _boxes(rs), own)
+            own = _paste_regions(o, rs, ps)
             found.append(_beside(o, rs, [p - q for p, q in zip(ps, own)], self.model.config.input_size))
         return found
 
