@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['TrainConfig', 'bce_dice_loss', 'occlusion_transform', 'EpochSampler', 'dark_weights', 'make_loaders',
            'seed_everything', 'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16', 'validate', 'train',
-           'init_weights', 'candidate_crops', 'harder_faces', 'random_squares', 'presence_features', 'fit_presence',
-           'fit_presence_on']
+           'init_weights', 'blend_checkpoints', 'candidate_crops', 'harder_faces', 'random_squares',
+           'presence_features', 'fit_presence', 'fit_presence_on']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
 import dataclasses, json, math, os, random, time
@@ -299,6 +299,22 @@ def _wandb_run(cfg, resume):
     import wandb
     return wandb.init(project=cfg.wandb_project, name=Path(cfg.out).name, config=asdict(cfg), resume='allow' if resume else None)
 
+# %% ../nbs/03_training.ipynb #954d0f8b
+def blend_checkpoints(base, tuned, out, weight=0.5):
+    "Write to `out` the weights `(1 - weight) * base + weight * tuned` of two checkpoints of one network (a fine-tune and the model it started from), without a presence head, with `tuned`'s config (input size, threshold); half precision if either input is."
+    if not 0 <= weight <= 1: raise ValueError(f'weight is the fine-tune\'s share, from 0 to 1; got {weight}')
+    ckpts = [torch.load(p, map_location='cpu', weights_only=False) for p in (base, tuned)]
+    a, b = map(load_model, (base, tuned))
+    if (a.config.backbone, a.config.decoder_channels) != (b.config.backbone, b.config.decoder_channels):
+        raise ValueError(f'{base} and {tuned} hold different networks ({a.config.backbone} with decoder_channels {list(a.config.decoder_channels)}, '
+                         f'{b.config.backbone} with {list(b.config.decoder_channels)}); blend a fine-tune with the checkpoint it started from')
+    config = dataclasses.replace(b.config, presence=False, presence_threshold=ModelConfig.presence_threshold)
+    model, sa = FaceSegmenter(config, pretrained=False), a.state_dict()
+    model.load_state_dict({k: torch.lerp(sa[k], v, weight) if v.is_floating_point() else v for k, v in b.state_dict().items() if not k.startswith('presence.')})
+    extra = {k: v for k, v in ckpts[1].items() if k in ('history', 'train_config')}
+    half = any(v.dtype == torch.float16 for c in ckpts for v in c['state_dict'].values())
+    return save_model(model, out, half=half, blend={'base': str(base), 'tuned': str(tuned), 'weight': weight}, **extra)
+
 # %% ../nbs/03_training.ipynb #88e62068
 def candidate_crops(model, images, largest=False):
     "Crops of the candidate face regions (`face_regions`) of the model's whole-frame pass over `images`: all of them, or each image's largest."
@@ -309,11 +325,11 @@ def candidate_crops(model, images, largest=False):
         crops += [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
     return crops
 
-def harder_faces(images, masks, hands=None, seed=0):
-    "One harder copy of each face photo, as training makes them, in turn: a face covering; other skin tone and light; a hand over the face (given a hand bank)."
+def harder_faces(images, masks, hands=None, seed=0, copies=1):
+    "`copies` harder copies of each face photo, as training makes them, the ways in turn: a face covering; other skin tone and light; a hand over the face (given a hand bank); the first copy of every photo, then the second."
     rng = np.random.default_rng(seed)
     ways = [FaceCovering(p=1.0), SkinToneLight(p_tone=1.0, p_light=1.0)] + ([HandOcclusion(hands, p=1.0, same_skin=0.5)] if hands else [])
-    return [ways[k % len(ways)](image, mask, rng)[0] for k, (image, mask) in enumerate(zip(images, masks))]
+    return [ways[(k + j) % len(ways)](image, mask, rng)[0] for j in range(copies) for k, (image, mask) in enumerate(zip(images, masks))]
 
 def random_squares(images, per_image=2, seed=0):
     "`per_image` random squares (30-90% of the shorter side) of each image."
@@ -361,16 +377,16 @@ def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
     return model, {'faces_passed': float(passed[y.numpy() > 0].mean()), 'others_passed': float(passed[y.numpy() == 0].mean())}
 
 # %% ../nbs/03_training.ipynb #16139673
-def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=True, l2=1e-3, threshold=0.5, limit=None):
-    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder_faces` unless not `harder`, with the training part of `hands`) and the `noface_split` train photos of `noface`; write `out` (same precision and entries as `weights`)."
+def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None):
+    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder` `harder_faces` copies, with the training part of `hands`) and the `noface_split` train photos of `noface`; write `out` (same precision and entries as `weights`)."
     model, ckpt = load_model(weights), torch.load(weights, map_location='cpu', weights_only=False)
     pairs = [(Path(d), i) for d in (data, extra_data) if d for i in load_split(d)['train'][:limit]]
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
-    harder = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs],
-                          split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None) if harder else []
+    copies = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs],
+                          split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None, copies=harder) if harder else []
     others = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]]
-    model, passed = fit_presence(model, candidate_crops(model, faces + harder, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
+    model, passed = fit_presence(model, candidate_crops(model, faces + copies, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
     extra = {k: v for k, v in ckpt.items() if k not in ('config', 'state_dict')}
-    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': bool(harder), 'hands': str(hands), 'noface_photos': len(others), **passed}
+    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(others), **passed}
     save_model(model, out, half=any(v.dtype == torch.float16 for v in ckpt['state_dict'].values()), **extra)
     return Path(out), passed

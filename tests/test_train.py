@@ -62,16 +62,40 @@ def test_fit_presence_cli_adds_a_head_and_leaves_the_masks(tmp_path):
     source['state_dict'] = {k: v for k, v in source['state_dict'].items() if not k.startswith('presence.')}
     torch.save(source, plain)
     r = subprocess.run([sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(plain), '-o', str(tmp_path/'fitted.pt'),
-                        '--data', str(prepared), '--noface', str(SHARED/'no-face'), '--limit', '8'], capture_output=True, text=True)
+                        '--data', str(prepared), '--noface', str(SHARED/'no-face'), '--limit', '8', '--harder', '2'], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'of the face crops' in r.stdout
     fitted, before = load_model(tmp_path/'fitted.pt'), load_model(plain)
     assert fitted.config.presence and not before.config.presence
     ckpt = torch.load(tmp_path/'fitted.pt', weights_only=False)
-    assert ckpt['fitted_presence']['noface_photos'] == 8 and next(iter(ckpt['state_dict'].values())).dtype == torch.float16
+    assert ckpt['fitted_presence']['noface_photos'] == 8 and ckpt['fitted_presence']['harder'] == 2 and next(iter(ckpt['state_dict'].values())).dtype == torch.float16
     image = read_image(SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/'0.jpg')
     probs, score = fitted.predict_proba(image, presence=True)
     assert np.array_equal(probs, before.predict_proba(image)) and score > 0.5
     r = subprocess.run([sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(plain), '-o', str(tmp_path/'x.pt'),
                         '--data', str(tmp_path/'nowhere')], capture_output=True, text=True)
     assert r.returncode == 1 and 'nowhere: no such file or folder' in r.stderr
+
+def test_blend_cli_writes_the_weighted_mean_and_names_bad_input(tmp_path):
+    "facemask blend: a fine-tune's share of the weights, the head left out; a missing file or another network is named, nothing written."
+    import dataclasses, subprocess, sys, torch
+    from facemask.model import FaceSegmenter, ModelConfig, load_model, save_model
+    small = ModelConfig(decoder_channels=(16, 16, 8, 8, 8))
+    nets = [FaceSegmenter(c, pretrained=False) for c in (small, dataclasses.replace(small, presence=True), ModelConfig(backbone='resnet18', decoder_channels=small.decoder_channels))]
+    with torch.no_grad():
+        for net in nets:
+            for p in net.parameters(): p.add_(torch.randn_like(p))
+    for net, name in zip(nets, ('base', 'tuned', 'other')): save_model(net, tmp_path/f'{name}.pt')
+    cli = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'blend']
+    r = subprocess.run(cli + [str(tmp_path/'base.pt'), str(tmp_path/'tuned.pt'), '-o', str(tmp_path/'blend.pt'), '--weight', '0.25'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    blend, (base, tuned) = load_model(tmp_path/'blend.pt'), nets[:2]
+    assert blend.presence is None and not blend.config.presence
+    for k, v in blend.state_dict().items():
+        if v.is_floating_point(): assert torch.allclose(v, 0.75 * base.state_dict()[k] + 0.25 * tuned.state_dict()[k], atol=1e-5), k
+    assert torch.load(tmp_path/'blend.pt', weights_only=False)['blend']['weight'] == 0.25
+    for args, says in (([str(tmp_path/'base.pt'), str(tmp_path/'nowhere.pt')], 'nowhere.pt: no such file'),
+                       ([str(tmp_path/'base.pt'), str(tmp_path/'other.pt')], 'hold different networks')):
+        r = subprocess.run(cli + args + ['-o', str(tmp_path/'bad.pt')], capture_output=True, text=True)
+        assert r.returncode == 1 and says in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path/'bad.pt').exists()
