@@ -9,8 +9,10 @@ absolute times on a shared machine are noisy, the ratios are the result.
 
 Paths: PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask export-onnx`), ONNX Runtime
 int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU), and that int8 model fed 256 px instead of
-its 320 (`--smaller`: what a smaller input would save and cost before a model is trained for it); each through `FaceMasker.predict` (whole
-frame, tiles, close-ups) and through the network alone (`model.predict_proba`: one pass, no refinement).
+its 320 (`--smaller`: what a smaller input would save and cost before a model is trained for it), and that int8 model with
+`flip=True` (`facemask predict --flip`: each photo and close-up also seen mirrored; `--no-flip` leaves it out); each
+through `FaceMasker.predict` (whole frame, tiles, close-ups) and, but for the flip path, through the network alone
+(`model.predict_proba`: one pass, no refinement).
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time
@@ -84,6 +86,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--photos', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--smaller', type=int, default=256, help='also the int8 model fed at this input size instead of its own (no retraining; 0: not)')
+    p.add_argument('--no-flip', action='store_true', help='leave out the int8 model with flip=True')
     p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
     a = p.parse_args()
     import torch; torch.set_num_threads(a.threads); cv2.setNumThreads(a.threads)
@@ -96,6 +99,8 @@ def main():
     if a.smaller:  # what a smaller input would save, and cost, before any model is trained for it
         small = maskers[f'onnx_int8_at_{a.smaller}'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu')
         small.model.config = dataclasses.replace(small.model.config, input_size=a.smaller)
+    if not a.no_flip: maskers['onnx_int8_flip'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu', flip=True)
+    single = [k for k, m in maskers.items() if not m.flip]  # the network alone and the stages are those of one pass
     files = photos(a.photos)
     images = [read_image(f) for f in files]
     peers = Peers(a.threads)
@@ -103,12 +108,13 @@ def main():
         for im in images[:3]: m.predict(im)
     for f in files[:3]:
         for method in ('mediapipe', 'mediapipe_mesh', 'dlib'): peers.time(method, f)
-    times = {f'{k} predict': [] for k in maskers} | {f'{k} network only': [] for k in maskers} | {'mediapipe detector + mesh': [], 'mediapipe mesh alone': [], 'dlib HOG + 68 points': []}
-    stages = {k: [] for k in maskers}
+    times = {f'{k} predict': [] for k in maskers} | {f'{k} network only': [] for k in single} | {'mediapipe detector + mesh': [], 'mediapipe mesh alone': [], 'dlib HOG + 68 points': []}
+    stages = {k: [] for k in single}
     for r in range(a.rounds):
         for f, im in zip(files, images):
             for k, m in maskers.items():
                 s = time.perf_counter(); m.predict(im); times[f'{k} predict'].append(time.perf_counter() - s)
+                if k not in single: continue
                 s = time.perf_counter(); m.model.predict_proba(im); times[f'{k} network only'].append(time.perf_counter() - s)
                 stages[k].append(stage_times(m, f, tmp/'mask.png'))
             times['mediapipe detector + mesh'].append(peers.time('mediapipe', f))

@@ -121,8 +121,8 @@ def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(image
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None):
-        self.model, self.refine, self.levels, self.batch_size, self.confirm = model, refine, levels, batch_size, confirm
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False):
+        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip = model, refine, levels, batch_size, confirm, flip
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
@@ -136,9 +136,11 @@ class FaceMasker:
         return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else fuse_batchnorm(load_model(path, device)), **kwargs)
 
     def _proba(self, images):
-        "Probabilities of `images` in batches, and their face-presence probabilities (all 1 without `presence`)."
-        if self.presence: return self.model.predict_proba(images, self.batch_size, presence=True)
-        return self.model.predict_proba(images, self.batch_size), [1.0] * len(images)
+        "Probabilities of `images` in batches, and their face-presence probabilities (all 1 without `presence`); with `flip`, each the mean over the image and its mirror image."
+        n, images = len(images), images + ([np.ascontiguousarray(im[:, ::-1]) for im in images] if self.flip else [])
+        probs, scores = self.model.predict_proba(images, self.batch_size, presence=True) if self.presence else (self.model.predict_proba(images, self.batch_size), [1.0] * len(images))
+        if not self.flip: return probs, scores
+        return [(p + q[:, ::-1]) / 2 for p, q in zip(probs[:n], probs[n:])], [(s + t) / 2 for s, t in zip(scores[:n], scores[n:])]
 
     def _look(self, images, boxes):
         "Probabilities and presence of the crops `boxes[i]` of `images[i]`, the crops of all images in shared batches (no pass when there are none)."

@@ -375,3 +375,23 @@ def test_onnx_export_keeps_the_presence_head(accurate, hopper, onnx_file):
     assert onnx.config.presence
     (p1, s1), (p2, s2) = accurate.model.predict_proba(hopper, presence=True), onnx.predict_proba(hopper, presence=True)
     assert abs(s1 - s2) < 1e-4 and np.abs(p1 - p2).max() < 1e-3
+
+def test_cli_bulk_masks_a_folder_like_the_whole_frame_pass(hopper, tmp_path):
+    src = make_folder(tmp_path/'in', hopper)
+    r = run_cli('predict', src, '-o', tmp_path/'out', '--bulk', '--batch-size', '2', '--workers', '2', '--device', 'cpu')
+    assert r.returncode == 1 and '3 written' in r.stdout and '3 failed' in r.stdout, r.stdout + r.stderr
+    assert 'empty.jpg' in r.stdout + r.stderr
+    whole = FaceMasker.from_pretrained(accurate=True, refine=False).predict(hopper)
+    assert (read_png(tmp_path/'out'/'a.png') == whole).mean() > 0.99
+    r = run_cli('predict', src, '-o', tmp_path/'out', '--bulk')
+    assert '0 written, 3 skipped' in r.stdout
+    r = run_cli('predict', src, '-o', tmp_path/'out2', '--bulk', '--overlay', '--flip')
+    assert r.returncode != 0 and '--overlay, --flip not supported' in r.stderr and not (tmp_path/'out2').exists()
+
+def test_cli_flip_averages_the_mirror_image(hopper, tmp_path):
+    write_image(tmp_path/'a.jpg', hopper)
+    assert run_cli('predict', tmp_path/'a.jpg', '-o', tmp_path/'plain').returncode == 0
+    assert run_cli('predict', tmp_path/'a.jpg', '-o', tmp_path/'flip', '--flip').returncode == 0
+    plain, flip = read_png(tmp_path/'plain'/'a.png'), read_png(tmp_path/'flip'/'a.png')
+    expected = FaceMasker.from_pretrained(flip=True).predict(read_image(tmp_path/'a.jpg'))
+    assert (flip == expected).all() and (flip != plain).any() and (flip == plain).mean() > 0.98
