@@ -8,6 +8,8 @@ masks on the repository's own example photos.
     python benchmarks/generalisation.py shipped=facemask/weights/facemask_mobilenetv2.pt \
         'shipped_norefine=facemask/weights/facemask_mobilenetv2.pt;refine=false' --figure
 
+    python benchmarks/generalisation.py --add new=runs/new/last.pt   # score one more model into the current report
+
 A spec is `path` or `path;key=value;...`: the pairs (values read as JSON, else as strings) go to FaceMasker.from_pretrained.
 A section of the report headed `## Reading` is written by hand and kept when the script rewrites the tables.
 """
@@ -196,11 +198,18 @@ def main():
     p.add_argument('--limit', type=int, help='cut every set to N items'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/generalisation'))
     p.add_argument('--figure', action='store_true'); p.add_argument('--figure-out', help='default: <out>_examples.png')
     p.add_argument('--figure-models', help='comma-separated names of the models the figure shows (default: all)')
+    p.add_argument('--add', action='store_true', help="score only these models and add their rows to <out>.json's (its first model, the reference, is scored again for the paired intervals)")
     a = p.parse_args()
+    if a.add and a.figure: p.error('--add keeps the figure of the last full run: leave out --figure')
     import torch; torch.set_num_threads(2)
     from facemask.inference import FaceMasker, default_weights
     t0 = time.time()
     specs = dict(kv.split('=', 1) for kv in a.models) or {'shipped': str(default_weights())}
+    if a.add:
+        before = json.loads(Path(a.out).with_suffix('.json').read_text())
+        reference = next(iter(before['models']))
+        if a.limit != before['limit']: sys.exit(f"--add: {a.out}.json was scored with --limit {before['limit']}; score the new rows the same way")
+        specs = {reference: before['models'][reference]} | specs
     d = load(a)
     cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
     rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, 2 CPU threads, PyTorch {torch.__version__}', 'models': specs, 'limit': a.limit,
@@ -226,6 +235,14 @@ def main():
         shown = {n: maskers[n] for n in a.figure_models.split(',')} if a.figure_models else maskers
         rep['figure'] = {'file': str(Path(a.figure_out or f'{a.out}_examples.png')), 'models': list(shown), 'photos': figure(shown, a.figure_out or f'{a.out}_examples.png')}
     rep['seconds']['total'] = time.time() - t0
+    if a.add:
+        rep = json.loads(json.dumps(rep))  # the keys as the file has them
+        if rep['results'][reference] != before['results'][reference]: print(f'note: {reference} scores differently from the run before', flush=True)
+        added = [n for n in specs if n != reference]
+        for k in ('models', 'results', 'bootstrap', 'targets'): before[k] = {n: v for n, v in before[k].items() if n not in added} | {n: rep[k][n] for n in added if n in rep[k]}
+        before['seconds'] |= {n: rep['seconds'][n] for n in added}
+        before['added'] = before.get('added', []) + [{'date': rep['date'], 'models': added, 'minutes': round(rep['seconds']['total'] / 60, 1), 'hardware': rep['hardware']}]
+        rep = before
     out = Path(a.out)
     out.with_suffix('.json').write_text(json.dumps(rep, indent=1))
     md = out.with_suffix('.md')
@@ -264,6 +281,7 @@ def markdown(rep):
     limit = f" **Cut to {rep['limit']} items per set (--limit): a smoke test, not a measurement.**" if rep['limit'] else ''
     fig = f"\n\n`{Path(rep['figure']['file']).name}`: the masks of {', '.join(rep['figure']['models'])} on the repository's example photos ({', '.join(rep['figure']['photos'])})." if 'figure' in rep else ''
     edges = ', '.join(f'{e:.1f}' for e in D['lightness_edges'])
+    limit += ''.join(f" Rows {', '.join(x['models'])} added {x['date']} (`--add`, {x['minutes']} min on {x['hardware']})." for x in rep.get('added', []))
     return f"""# Generalisation: photos outside the training distribution
 
 Measured {rep['date']} by `benchmarks/generalisation.py` in {rep['seconds']['total'] / 60:.1f} min on {rep['hardware']}.{limit} Models: {models}, each through

@@ -10,6 +10,7 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
     python benchmarks/generalisation_runs.py --presence ft_all ft_no_negatives   # also fit each one's face-presence head
                                                                                   # (facemask fit-presence) into <run>/presence.pt
     python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
+    python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -31,6 +32,10 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'ft_all_turned_heads': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS,
     'ft_all_turned_heads_lr2e-4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'lr': 2e-4},
     'ft_all_turned_heads_more_negatives': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_noface': 0.25, 'p_backdrop': 0.25},
+    # the fast model: the shipped recipe with the decoder cut at stride 4 (run with --init facemask/weights/facemask_mobilenetv2.pt)
+    'fast_stride4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32]},
+    'fast_stride4_distill': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20},
+    'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
 }
 
 def main():

@@ -12,7 +12,10 @@ int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU), and t
 its 320 (`--smaller`: what a smaller input would save and cost before a model is trained for it), and that int8 model with
 `flip=True` (`facemask predict --flip`: each photo and close-up also seen mirrored; `--no-flip` leaves it out); each
 through `FaceMasker.predict` (whole frame, tiles, close-ups) and, but for the flip path, through the network alone
-(`model.predict_proba`: one pass, no refinement).
+(`model.predict_proba`: one pass, no refinement). `--extra NAME=PATH` adds another checkpoint or ONNX file to the same
+rounds, e.g. the int8 export of a fast model trained by `benchmarks/generalisation_runs.py`:
+
+    python benchmarks/speed.py --extra fast_stride4_int8=runs/fast_int8.onnx
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time
@@ -87,6 +90,7 @@ def main():
     p.add_argument('--photos', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--smaller', type=int, default=256, help='also the int8 model fed at this input size instead of its own (no retraining; 0: not)')
     p.add_argument('--no-flip', action='store_true', help='leave out the int8 model with flip=True')
+    p.add_argument('--extra', action='append', default=[], metavar='NAME=PATH', help='also time and score this checkpoint or .onnx file (repeatable)')
     p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
     a = p.parse_args()
     import torch; torch.set_num_threads(a.threads); cv2.setNumThreads(a.threads)
@@ -95,6 +99,7 @@ def main():
     from facemask.model import load_model
     tmp = Path(tempfile.mkdtemp())
     paths = {'pytorch_fp32': default_weights(), 'onnx_fp32': export_onnx(load_model(default_weights()), tmp/'fp32.onnx'), 'onnx_int8': default_weights(accurate=False)}
+    paths |= dict(e.split('=', 1) for e in a.extra)
     maskers = {k: FaceMasker.from_pretrained(v, device='cpu') for k, v in paths.items()}
     if a.smaller:  # what a smaller input would save, and cost, before any model is trained for it
         small = maskers[f'onnx_int8_at_{a.smaller}'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu')

@@ -28,7 +28,7 @@ BACKBONES = ('mobilenet_v2', 'resnet18', 'resnet34', 'resnet50')
 class ModelConfig:
     "What a checkpoint needs to rebuild and use its network."
     backbone: str = 'mobilenet_v2'
-    decoder_channels: tuple = (96, 48, 32, 16, 8)
+    decoder_channels: tuple = (96, 48, 32, 16, 8)  # one width per decoder block, up from stride 16; fewer than 5 stop at a coarser stride (`output_stride`)
     input_size: int = 320
     mean: tuple = IMAGENET_MEAN
     std: tuple = IMAGENET_STD
@@ -38,8 +38,13 @@ class ModelConfig:
     presence_threshold: float = 0.5  # presence probability from which a region counts as a face
     def __post_init__(self):
         if self.backbone not in BACKBONES: raise ValueError(f'backbone {self.backbone!r} is not one of {BACKBONES}')
-        if len(self.decoder_channels) != 5: raise ValueError(f'decoder_channels needs 5 widths, got {self.decoder_channels}')
+        if not 1 <= len(self.decoder_channels) <= 5: raise ValueError(f'decoder_channels needs 1 to 5 widths (5: logits at full resolution, 3: at stride 4), got {self.decoder_channels}')
         self.decoder_channels, self.mean, self.std, self.face_parts = map(tuple, (self.decoder_channels, self.mean, self.std, self.face_parts))
+    @property
+    def output_stride(self):
+        "The stride of the last decoder block: its logits are upsampled bilinearly to the input's size."
+        return 2 ** (5 - len(self.decoder_channels))
+
 
 # %% ../nbs/02_model.ipynb #def2f8f6
 def encoder_stages(backbone, pretrained=True):
@@ -83,8 +88,8 @@ class FaceSegmenter(nn.Module):
         self.register_buffer('mean', torch.tensor(config.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(config.std).view(1, 3, 1, 1), persistent=False)
 
-    def run(self, x):
-        "Logits of the input padded to a multiple of 32, and the deepest features (stride 32)."
+    def decode(self, x):
+        "The last decoder block's features (stride `output_stride`) of the input padded to a multiple of 32, and the deepest features (stride 32)."
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f'expected a float RGB batch of shape (B, 3, H, W) with values in [0, 1], got {tuple(x.shape)}')
         h, w = x.shape[-2:]
@@ -98,7 +103,14 @@ class FaceSegmenter(nn.Module):
             x = F.interpolate(x, size=skip.shape[-2:] if skip is not None else None, scale_factor=None if skip is not None else 2,
                               mode='bilinear', align_corners=False)
             x = block(torch.cat([x, skip], 1) if skip is not None else x)
-        return self.head(x), deepest
+        return x, deepest
+
+    def run(self, x):
+        "Logits of the input padded to a multiple of 32, and the deepest features (stride 32)."
+        x, deepest = self.decode(x)
+        x = self.head(x)
+        if self.config.output_stride > 1: x = F.interpolate(x, scale_factor=self.config.output_stride, mode='bilinear', align_corners=False)
+        return x, deepest
 
     def forward(self, x): return self.run(x)[0][..., :x.shape[-2], :x.shape[-1]]
 
