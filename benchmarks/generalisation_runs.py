@@ -10,7 +10,7 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
     python benchmarks/generalisation_runs.py --presence ft_all ft_no_negatives   # also fit each one's face-presence head
                                                                                   # (facemask fit-presence) into <run>/presence.pt
     python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
-    python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
+    python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen fast_stride4_distill_faces --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -35,6 +35,7 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     # the fast model: the shipped recipe with the decoder cut at stride 4 (run with --init facemask/weights/facemask_mobilenetv2.pt)
     'fast_stride4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32]},
     'fast_stride4_distill': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20},
+    'fast_stride4_distill_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'distill_noface': False},
     'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
 }
 

@@ -58,6 +58,7 @@ class TrainConfig:
     init: str = None                     # start from this checkpoint's weights (fine-tuning) instead of ImageNet's
     teacher: str = None                  # distillation: also learn this checkpoint's face probabilities on every training batch (`distill_loss`)
     distill_weight: float = 1.0
+    distill_noface: bool = True          # also distil on training images without a face (False: their empty labels alone teach them)
     fit_head: int = 0                    # with a teacher: training batches over which the head first becomes the least-squares readout of its logits (`fit_head`; for a new head)
     freeze_encoder: bool = False         # train all but the encoder: its weights and BatchNorm statistics stay those of `init` (a student that keeps its teacher's encoder)
     epochs: int = 60
@@ -312,8 +313,10 @@ def _train(cfg, resume, on_epoch, rank, world, device):
                 logits = step_model(x).float()
                 loss = bce_dice_loss(logits, y, cfg.dice_weight, empty_dice=cfg.empty_dice)
                 if teacher is not None:
-                    with torch.no_grad(): taught = teacher(x).float()
-                    loss = loss + cfg.distill_weight * distill_loss(logits, taught)
+                    taught = (y.flatten(1).amax(1) > 0) | cfg.distill_noface   # the images the teacher speaks for
+                    if taught.any():
+                        with torch.no_grad(): taught_logits = teacher(x[taught]).float()
+                        loss = loss + cfg.distill_weight * distill_loss(logits[taught], taught_logits)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
             total += loss.item() * len(x); seen += len(x)
             bar.set_postfix(loss=f'{loss.item():.4f}')
