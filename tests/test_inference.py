@@ -328,6 +328,8 @@ def test_cli_export_int8(hopper, tmp_path):
     import onnx
     ops = {n.op_type for n in onnx.load(str(tmp_path/'m.onnx')).graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
+    r = run_cli('export-onnx', '--int8', '--ranges', 'percentile', '--calibration', tmp_path/'faces', '-o', tmp_path/'p.onnx')
+    assert r.returncode == 0 and (tmp_path/'p.onnx').read_bytes() != (tmp_path/'m.onnx').read_bytes(), r.stderr   # other activation ranges
     r = run_cli('predict', tmp_path/'faces'/'a.jpg', '-o', tmp_path/'out', '--weights', tmp_path/'m.onnx')
     assert r.returncode == 0 and (read_png(tmp_path/'out'/'a.png') > 0).mean() > 0.1
 
