@@ -8,7 +8,8 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
     python benchmarks/generalisation_runs.py ft_all ft_control --epochs 12
     python benchmarks/generalisation.py $(python benchmarks/generalisation_runs.py --list)   # then score them
     python benchmarks/generalisation_runs.py --presence ft_all ft_no_negatives   # also fit each one's face-presence head
-                                                                                  # (facemask fit-presence) into <run>/presence.pt
+                                                                                  # (facemask fit-presence) into <run>/presence.pt;
+                                                                                  # a freeze_encoder run keeps --init's head instead
     python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
     python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen fast_stride4_distill_faces --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
 """
@@ -39,6 +40,17 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
 }
 
+def init_presence(weights, init, out):
+    "Write `out`: checkpoint `weights` (trained with its encoder frozen at `init`'s) with `init`'s presence head and threshold."
+    import dataclasses, torch
+    from facemask.model import load_model, save_model
+    student, teacher = load_model(weights), load_model(init)
+    assert teacher.config.presence, f'{init}: no presence head to keep'
+    assert all(torch.equal(a, b) for a, b in zip(student.encoder.state_dict().values(), teacher.encoder.state_dict().values())), f'{weights}: its encoder is not {init}\'s'
+    student.config = dataclasses.replace(student.config, presence=True, presence_threshold=teacher.config.presence_threshold)
+    student.presence = teacher.presence
+    save_model(student, out, kept_presence=str(init))
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('runs', nargs='*', help=f'which runs (default: all of {list(RUNS)})')
@@ -67,6 +79,8 @@ def main():
     for name in names if a.presence else []:
         out = Path(a.out)/dirname(name)
         if (out/'presence.pt').exists(): continue
+        if RUNS[name].get('freeze_encoder'):  # the init's encoder, so the init's presence head sees the features it was fitted on
+            print(f'{out}/presence.pt: the presence head of {a.init}', flush=True); init_presence(out/'last.pt', a.init, out/'presence.pt'); continue
         cmd = [sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(out/'last.pt'), '-o', str(out/'presence.pt'),
                '--data', a.data, '--extra-data', TURNED_HEADS['extra_data'], '--noface', NEGATIVES['noface'], '--hands', a.hands]
         print(' '.join(cmd), flush=True)
