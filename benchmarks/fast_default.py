@@ -9,13 +9,12 @@ Frames come from benchmarks/real_world.py's generators (validation faces of Cele
 import argparse, glob, json, time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from facemask.core import read_image
 from facemask.inference import FaceMasker, default_weights
-from real_world import REPO, SHARED, away_from_faces, collage, iou, jitter, smoothed, texture, val_faces
+from real_world import REPO, SHARED, away_from_faces, collage, iou, jitter, pan_clip, smoothed, texture, val_faces
 
 def wide(masker, frames):
     "Pooled IoU over the frames, and the share of pixels off the pasted photos called face."
@@ -48,17 +47,6 @@ def pans(masker, clips, strengths):
         probs = [masker.predict_proba(f) for f in frames]
         for s in strengths: out[str(s)].append(float(np.mean([iou(m, g) for m, g in zip(smoothed(probs, s), truth)])))
     return out
-
-def pan_clip(rng, face, mask, bg, speed, n):
-    "A 240 px face photo moving `speed` px a frame across `bg` (640x360), each frame with its own noise; and the truths."
-    frames, truth = [], []
-    for k in range(n):
-        x = (40 + k * speed) % (640 - 240)
-        f, g = bg.copy(), np.zeros((360, 640), bool)
-        f[60:300, x:x + 240] = cv2.resize(face, (240, 240), interpolation=cv2.INTER_AREA)
-        g[60:300, x:x + 240] = cv2.resize(mask, (240, 240), interpolation=cv2.INTER_AREA) > 127
-        frames.append(jitter(rng, f)); truth.append(g)
-    return frames, truth
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

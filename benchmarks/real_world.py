@@ -79,6 +79,17 @@ def jitter(rng, image):
     ok, buf = cv2.imencode('.jpg', noisy, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
+def pan_clip(rng, face, mask, bg, speed, n):
+    "A 240 px face photo moving `speed` px a frame across `bg` (640x360) for `n` frames, each with its own `jitter`; and each frame's truth."
+    frames, truth = [], []
+    for k in range(n):
+        x = (40 + k * speed) % (640 - 240)
+        f, g = bg.copy(), np.zeros((360, 640), bool)
+        f[60:300, x:x + 240] = cv2.resize(face, (240, 240), interpolation=cv2.INTER_AREA)
+        g[60:300, x:x + 240] = cv2.resize(mask, (240, 240), interpolation=cv2.INTER_AREA) > 127
+        frames.append(jitter(rng, f)); truth.append(g)
+    return frames, truth
+
 # ---------------------------------------------------------------- methods
 def previous_proba(masker, image):
     "The coarse-to-fine method before this benchmark (whole frame, then crops only where they double resolution), kept for the comparison."
@@ -164,13 +175,7 @@ def flicker(masker, faces, hopper, rng, strengths=(0, 0.3, 0.6, 0.8, 0.9), n=30)
         print('flicker', name, {k: round(v['flipped_px_per_frame'], 5) for k, v in out['still'][name].items()}, flush=True)
     bg = texture(rng, 360, 640)
     for speed in (4, 16):
-        frames, truth = [], []
-        for k in range(n):
-            x = (40 + k * speed) % (640 - 240)
-            f, g = bg.copy(), np.zeros((360, 640), bool)
-            f[60:300, x:x + 240] = cv2.resize(face, (240, 240), interpolation=cv2.INTER_AREA)
-            g[60:300, x:x + 240] = cv2.resize(mask, (240, 240), interpolation=cv2.INTER_AREA) > 127
-            frames.append(jitter(rng, f)); truth.append(g)
+        frames, truth = pan_clip(rng, face, mask, bg, speed, n)
         probs = [masker.predict_proba(f) for f in frames]
         name = f'pan: 240 px face photo, {speed} px/frame across 640x360'
         out['pan'][name] = {str(s): {'mean_iou': float(np.mean([iou(m, g) for m, g in zip(smoothed(probs, s), truth)]))} for s in strengths}
