@@ -224,9 +224,13 @@ def main():
     p.add_argument('--data', default=str(SHARED/'CelebAMask-HQ-mini')); p.add_argument('--hands', default=str(SHARED/'hands'))
     p.add_argument('--frames', type=int, default=30); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--out', default=str(REPO/'benchmarks/reports/real_world'))
-    p.add_argument('--weights', help='checkpoint to measure (default: the shipped model)')
-    p.add_argument('--baseline', help='a second checkpoint timed beside it in the latency table')
+    p.add_argument('--weights', help='checkpoint (.pt) to measure (default: the shipped model); its ONNX export is made in the run')
+    p.add_argument('--baseline', help='a second checkpoint (.pt) timed beside it in the latency table')
     a = p.parse_args()
+    for flag, path in (('--weights', a.weights), ('--baseline', a.baseline)):
+        if path and Path(path).suffix.lower() == '.onnx':
+            p.error(f'{flag} {path}: an ONNX file; give the checkpoint (.pt) it was exported from (the PyTorch rows need it; fast_default.py and speed.py time ONNX files)')
+        if path and not Path(path).exists(): p.error(f'{flag} {path}: no such file')
     torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
     faces = val_faces(a.data)
