@@ -38,6 +38,7 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'fast_stride4_distill': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20},
     'fast_stride4_distill_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'distill_noface': False},
     'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
+    'fast_stride2_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},  # only the 320x320 stage cut (network_profile.md)
 }
 
 def init_presence(weights, init, out):

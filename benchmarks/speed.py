@@ -15,7 +15,7 @@ through `FaceMasker.predict` (whole frame, tiles, close-ups) and, but for the fl
 (`model.predict_proba`: one pass, no refinement). `--extra NAME=PATH` adds another checkpoint or ONNX file to the same
 rounds, e.g. the int8 export of a fast model trained by `benchmarks/generalisation_runs.py`:
 
-    python benchmarks/speed.py --extra fast_stride4_int8=runs/fast_int8.onnx
+    python benchmarks/speed.py --extra fast_stride2_int8=runs/fast2_frozen_int8_pct.onnx
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time
