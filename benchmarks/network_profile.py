@@ -5,14 +5,15 @@ the resolution of its output; the presence head) and by operator. Writes <out>.j
 (default benchmarks/reports/network_profile).
 
     python benchmarks/network_profile.py
-    python benchmarks/network_profile.py --models fast=runs/fast_int8.onnx --runs 100
+    python benchmarks/network_profile.py --models fast_stride2_int8=runs/fast2_frozen_int8_pct.onnx --runs 100
 """
-import argparse, collections, json, os, sys, tempfile, time
+import argparse, collections, json, tempfile, time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+WARMUP = 10  # runs before the timed ones; ONNX Runtime profiles them too
 
 def session(path, threads, profile_prefix=None):
     "An ONNX Runtime CPU session set up as `OnnxSegmenter` sets it up (threads, no spinning), profiling if given a prefix."
@@ -41,11 +42,11 @@ def part(event, decoding, size):
     return f'decoder, stride {size // side} ({side}x{side})' if side else 'decoder, shapes and glue'
 
 def profile(path, size, runs, threads):
-    "Median-free totals: ms per run of each part and each operator, summed over `runs` profiled runs after 10 unprofiled."
+    "Wall ms per run, and kernel ms per run of each part and each operator, summed over `runs` runs after `WARMUP`."
     with tempfile.TemporaryDirectory() as work:
         s = session(path, threads, f'{work}/profile')
         x = {'image': np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
-        for _ in range(10): s.run(None, x)
+        for _ in range(WARMUP): s.run(None, x)
         t = time.perf_counter()
         for _ in range(runs): s.run(None, x)
         wall = (time.perf_counter() - t) / runs
@@ -55,7 +56,7 @@ def profile(path, size, runs, threads):
         if e.get('cat') == 'Session' and e['name'] == 'model_run': decoding, calls = False, calls + 1
         if e.get('cat') != 'Node' or not e['name'].endswith('_kernel_time'): continue
         decoding = decoding or e['args']['op_name'] in ('Resize', 'Upsample')
-        if calls > 10:  # the warm-up runs are profiled too; skip them
+        if calls > WARMUP:
             by_part[part(e, decoding, size)] += e['dur']; by_op[e['args']['op_name']] += e['dur']
     ms = lambda c: {k: v / runs / 1000 for k, v in c.most_common()}
     return {'wall_ms': wall * 1000, 'kernel_ms': sum(by_part.values()) / runs / 1000, 'by_part': ms(by_part), 'by_operator': ms(by_op)}
@@ -64,7 +65,7 @@ def markdown(r):
     names = list(r['models'])
     lines = ['# Inside the network: where the time goes', '',
              f"{r['date']}; {r['cpu']}, {r['threads']} threads, ONNX Runtime {r['onnxruntime']}; one {r['size']}x{r['size']} input "
-             f"(a 512x512 photo as `FaceMasker` feeds it), {r['runs']} profiled runs after 10 warm-up runs, session settings of "
+             f"(a 512x512 photo as `FaceMasker` feeds it), {r['runs']} profiled runs after {WARMUP} warm-up runs, session settings of "
              f"`OnnxSegmenter`. Kernel times from ONNX Runtime's profiler, per run. Models: "
              + ', '.join(f'{n} = `{m["path"]}`' for n, m in r['models'].items()) + '. Written by `benchmarks/network_profile.py`.', '',
              '## By part of the network', '', '| part | ' + ' | '.join(f'{n} ms | {n} share' for n in names) + ' |',
@@ -92,15 +93,16 @@ def main():
     p.add_argument('--out', default=str(REPO/'benchmarks/reports/network_profile'))
     a = p.parse_args()
     import onnxruntime
+    from facemask.core import atomic_path
     from facemask.inference import default_weights, export_onnx
     from facemask.model import load_model
     extra = dict(m.split('=', 1) for m in a.models)
     for n, path in extra.items():
         if not Path(path).is_file(): p.error(f'--models {n}={path}: no such file')
     with tempfile.TemporaryDirectory() as work:
-        fp32 = export_onnx(load_model(default_weights(accurate=True)), Path(work)/'fp32.onnx')
-        paths = {'float32': fp32, 'int8': default_weights(accurate=False), **extra}
-        size = load_model(default_weights(accurate=True)).config.input_size
+        checkpoint = load_model(default_weights(accurate=True))
+        size = checkpoint.config.input_size
+        paths = {'float32': export_onnx(checkpoint, Path(work)/'fp32.onnx'), 'int8': default_weights(accurate=False), **extra}
         models = {}
         for n, path in paths.items():
             models[n] = {'path': 'facemask export-onnx of the shipped checkpoint (in the run)' if n == 'float32' else str(Path(path).relative_to(REPO) if Path(path).is_relative_to(REPO) else path),
@@ -112,7 +114,7 @@ def main():
     old = out.with_suffix('.md').read_text() if out.with_suffix('.md').exists() else ''
     reading = old[old.index('## Reading'):] if '## Reading' in old else ''
     for suffix, text in (('.json', json.dumps(r, indent=1)), ('.md', markdown(r) + ('\n' + reading if reading else ''))):
-        tmp = out.with_suffix(suffix + '.tmp'); tmp.write_text(text); os.replace(tmp, out.with_suffix(suffix))
+        with atomic_path(out.with_suffix(suffix)) as tmp: tmp.write_text(text)
     print('wrote', out.with_suffix('.md'))
 
 if __name__ == '__main__': main()
