@@ -276,7 +276,8 @@ def markdown(rep):
     generated = [[n, f4(r['covered']['pooled_iou']), r['covered']['faces_lost'], f4(r['dim']['pooled_iou']), r['dim']['faces_lost']] for n, r in R.items()]
     pairs = [[n, f4(r['pairs']['face_iou']), r['pairs']['faces_lost'], r['pairs']['animals_with_face_px'], f"{r['pairs']['animal_pixels_called_face']:.3%}"] for n, r in R.items()]
     names = list(next(iter(rep['targets'].values())))
-    tgt = [[t, *(f"{'-' if v is None else format(v, f)} {'met' if ok else 'MISSED'}" for v, f, ok in (rep['targets'][n][t] for n in R))] for t in names]
+    tgt = [[n, f"{sum(ok for _, _, ok in rep['targets'][n].values())}/{len(names)}",
+            *(f"{'-' if v is None else format(v, f)}{'' if ok else ' MISSED'}" for v, f, ok in (rep['targets'][n][t] for t in names))] for n in R]
     models = ', '.join(f"{n} = `{s.replace(f'{REPO}/', '')}`" for n, s in rep['models'].items())
     limit = f" **Cut to {rep['limit']} items per set (--limit): a smoke test, not a measurement.**" if rep['limit'] else ''
     fig = f"\n\n`{Path(rep['figure']['file']).name}`: the masks of {', '.join(rep['figure']['models'])} on the repository's example photos ({', '.join(rep['figure']['photos'])})." if 'figure' in rep else ''
@@ -290,6 +291,12 @@ Measured {rep['date']} by `benchmarks/generalisation.py` in {rep['seconds']['tot
 paste seed 0); {len(D['real_occluder_ids'])} validation photos with a real hand or object on the face (`configs/val_real_occluders.json`); {D['noface']} photos without
 a person's face ({D['noface_animals']} of them animals; `configs/split_noface.json` 'val', {D['noface_size']}); {D['multipose']} studio photos of turned heads
 (FASSEG multipose, {D['multipose_size']}).{fig}
+
+## Targets
+
+One row a model; MISSED marks a value outside the issue's target, the column headers name the targets.
+
+{table(['model', 'met', *names], tgt)}
 
 ## Clean faces
 
@@ -351,10 +358,6 @@ columns, and the targets, count only the people that no recipe trains on.
 
 {table(['model', 'recall, yaw 0 to ±30', 'recall, yaw ±45 to ±90', *(f'yaw ±{y}' if y else 'yaw 0' for y in yaws), 'background called face', 'empty masks',
         f"held-out people ({', '.join(MULTIPOSE_VAL_PEOPLE)}): recall ±45 to ±90", 'held-out people: empty masks'], pose)}
-
-## Targets
-
-{table(['target', *R], tgt)}
 """ + (f"\nIntervals: paired bootstrap over the faces (2,000 resamples) of each model's pooled IoU minus {first}'s.\n" if B else '')
 
 if __name__ == '__main__':
