@@ -12,6 +12,7 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
                                                                                   # a freeze_encoder run keeps --init's head instead
     python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
     python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen fast_stride4_distill_faces --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
+    python benchmarks/generalisation_runs.py fast_stride2_head_only fast_stride2_head_only_clip3 --init facemask/weights/facemask_mobilenetv2.pt --epochs 0 --presence
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -39,6 +40,9 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'fast_stride4_distill_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'distill_noface': False},
     'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
     'fast_stride2_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},  # only the 320x320 stage cut (network_profile.md)
+    'fast_stride2_distill_frozen_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True, 'distill_noface': False},  # no teacher on face-free images
+    'fast_stride2_head_only': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 40, 'freeze_encoder': True},  # run with --epochs 0: the head fitted, nothing trained
+    'fast_stride2_head_only_clip3': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 40, 'fit_head_clip': 3.0, 'freeze_encoder': True},  # the readout fitted near the mask's edge (logits clipped to +-3)
 }
 
 def init_presence(weights, init, out):

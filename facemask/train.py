@@ -59,7 +59,8 @@ class TrainConfig:
     teacher: str = None                  # distillation: also learn this checkpoint's face probabilities on every training batch (`distill_loss`)
     distill_weight: float = 1.0
     distill_noface: bool = True          # also distil on training images without a face (False: their empty labels alone teach them)
-    fit_head: int = 0                    # with a teacher: training batches over which the head first becomes the least-squares readout of its logits (`fit_head`; for a new head)
+    fit_head: int = 0                    # with a teacher: training batches over which the head first becomes the least-squares readout of its logits (`fit_head`; for a new head; with epochs 0 the only step)
+    fit_head_clip: float = 8.0           # the teacher's logits are clipped to +-this for that readout (smaller: the fit spends itself near the mask's edge)
     freeze_encoder: bool = False         # train all but the encoder: its weights and BatchNorm statistics stay those of `init` (a student that keeps its teacher's encoder)
     epochs: int = 60
     batch_size: int = 16
@@ -250,7 +251,7 @@ def validate(model, loader, device, amp=False):
     return {'val_loss': loss / max(n, 1), 'val_iou': inter / max(union, 1)}
 
 def train(cfg, resume=False, on_epoch=None):
-    "Train a `FaceSegmenter` as `cfg` says (`on_epoch(stats)` after each epoch), data-parallel under torchrun; returns the path of the best checkpoint."
+    "Train a `FaceSegmenter` as `cfg` says (`on_epoch(stats)` after each epoch), data-parallel under torchrun; returns the path of the best checkpoint (with `epochs` 0, of the model as `fit_head` left it)."
     owner = not dist.is_initialized()  # a process group made by the caller is the caller's to end
     rank, world, device = init_distributed(cfg)
     try: return _train(cfg, resume, on_epoch, rank, world, device)
@@ -285,9 +286,14 @@ def _train(cfg, resume, on_epoch, rank, world, device):
     teacher = load_model(cfg.teacher, device).eval().to(memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format) if cfg.teacher else None
     if cfg.fit_head and not resume:
         if teacher is None: raise ValueError('fit_head needs a teacher: set teacher to the checkpoint whose logits the head should read out')
-        fit_head(model, teacher, (x for x, _ in itertools.islice(train_dl, cfg.fit_head)))
+        fit_head(model, teacher, (x for x, _ in itertools.islice(train_dl, cfg.fit_head)), clip=cfg.fit_head_clip)
+    if not len(train_dl): raise ValueError(f'{cfg.data}: fewer training images than one batch ({cfg.batch_size})')
+    if cfg.epochs == 0:  # the head fitted (`fit_head`), nothing trained: written once, kept by a rerun
+        if main and not resume:
+            save_model(model, out/'last.pt', epoch=-1, best_iou=-1.0, history=[], train_config=asdict(cfg))
+            with atomic_path(out/'history.json') as tmp: tmp.write_text('[]')
+        return out/'last.pt'
     steps = cfg.epochs * len(train_dl)
-    if steps == 0: raise ValueError(f'{cfg.data}: fewer training images than one batch ({cfg.batch_size})')
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps, pct_start=0.2) if cfg.schedule == 'onecycle'
              else torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps))
