@@ -24,6 +24,7 @@ OCCLUDERS = {'p_covering': 0.15, 'same_skin': 0.5}
 TONE = {'p_tone': 0.3, 'p_light': 0.3, 'dark_weight': 2.0}
 LOSS = {'empty_dice': False}
 TURNED_HEADS = {'extra_data': str(REPO/'data/multipose-prepared')}  # facemask.data.prepare_multipose: p04, p06, p07 held out
+STRIDE2_STUDENT = NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'freeze_encoder': True}  # the shipped encoder, a decoder cut at stride 2
 RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from the shipped model
     'ft_control': {},
     'ft_all': NEGATIVES | OCCLUDERS | TONE | LOSS,
@@ -39,10 +40,10 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'fast_stride4_distill': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20},
     'fast_stride4_distill_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'distill_noface': False},
     'fast_stride4_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},
-    'fast_stride2_distill_frozen': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True},  # only the 320x320 stage cut (network_profile.md)
-    'fast_stride2_distill_frozen_faces': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20, 'freeze_encoder': True, 'distill_noface': False},  # no teacher on face-free images
-    'fast_stride2_head_only': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 40, 'freeze_encoder': True},  # run with --epochs 0: the head fitted, nothing trained
-    'fast_stride2_head_only_clip3': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32, 16], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 40, 'fit_head_clip': 3.0, 'freeze_encoder': True},  # the readout fitted near the mask's edge (logits clipped to +-3)
+    'fast_stride2_distill_frozen': STRIDE2_STUDENT | {'fit_head': 20},  # only the 320x320 stage cut (network_profile.md)
+    'fast_stride2_distill_frozen_faces': STRIDE2_STUDENT | {'fit_head': 20, 'distill_noface': False},  # no teacher on face-free images
+    'fast_stride2_head_only': STRIDE2_STUDENT | {'fit_head': 40},  # run with --epochs 0: the head fitted, nothing trained
+    'fast_stride2_head_only_clip3': STRIDE2_STUDENT | {'fit_head': 40, 'fit_head_clip': 3.0},  # the readout fitted near the mask's edge (logits clipped to +-3)
 }
 
 def init_presence(weights, init, out):

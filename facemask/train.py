@@ -284,10 +284,10 @@ def _train(cfg, resume, on_epoch, rank, world, device):
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     train_dl, val_dl = make_loaders(cfg, rank, world)
     teacher = load_model(cfg.teacher, device).eval().to(memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format) if cfg.teacher else None
+    if not len(train_dl): raise ValueError(f'{cfg.data}: fewer training images than one batch ({cfg.batch_size})')
     if cfg.fit_head and not resume:
         if teacher is None: raise ValueError('fit_head needs a teacher: set teacher to the checkpoint whose logits the head should read out')
         fit_head(model, teacher, (x for x, _ in itertools.islice(train_dl, cfg.fit_head)), clip=cfg.fit_head_clip)
-    if not len(train_dl): raise ValueError(f'{cfg.data}: fewer training images than one batch ({cfg.batch_size})')
     if cfg.epochs == 0:  # the head fitted (`fit_head`), nothing trained: written once, kept by a rerun
         if main and not resume:
             save_model(model, out/'last.pt', epoch=-1, best_iou=-1.0, history=[], train_config=asdict(cfg))
