@@ -6,7 +6,8 @@
 __all__ = ['TrainConfig', 'bce_dice_loss', 'distill_loss', 'fit_head', 'occlusion_transform', 'EpochSampler', 'dark_weights',
            'make_loaders', 'seed_everything', 'PooledBatchNorm', 'sync_batchnorm', 'init_distributed', 'fast_bf16',
            'validate', 'train', 'init_weights', 'blend_checkpoints', 'candidate_crops', 'harder_faces',
-           'random_squares', 'presence_features', 'fit_presence', 'fit_presence_on']
+           'random_squares', 'presence_features', 'fit_presence_head', 'presence_scores', 'fit_presence',
+           'fit_presence_on']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
 import dataclasses, itertools, json, math, os, random, time
@@ -403,13 +404,12 @@ def presence_features(model, crops, batch_size=16):
         return np.zeros((len(batch), 1, 1), np.float32), PresenceHead.pool(deepest.float(), torch.sigmoid(logits.float())).cpu().numpy()
     return np.stack(batched_proba(list(crops), model.config.input_size, run, batch_size, scores=True)[1])
 
-def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
-    "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and its accuracy on each."
-    if not len(faces) or not len(others): raise ValueError(f'fit_presence needs crops of both kinds, got {len(faces)} with a face and {len(others)} without')
-    x = torch.from_numpy(np.concatenate([presence_features(model, faces), presence_features(model, others)])).double()
+def fit_presence_head(faces, others, l2=1e-3, noface_weight=1.0):
+    "A `PresenceHead` fitted on `presence_features` of crops with a face (`faces`, N x 3C) and without (`others`): a logistic regression with L2 `l2`, the two classes weighed equally, or the no-face class `noface_weight` times the face class."
+    x = torch.from_numpy(np.concatenate([faces, others])).double()
     y = torch.cat([torch.ones(len(faces)), torch.zeros(len(others))]).double()
     shift, scale = x.mean(0), x.std(0) + 1e-6
-    z, weight = (x - shift) / scale, torch.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    z, weight = (x - shift) / scale, torch.where(y > 0, 0.5 / y.mean(), noface_weight * 0.5 / (1 - y.mean()))
     w, b = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True), torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([w, b], max_iter=500, line_search_fn='strong_wolfe')
     def loss():
@@ -421,10 +421,21 @@ def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
     head = PresenceHead(x.shape[1] // 3)
     with torch.no_grad():
         head.shift.copy_(shift); head.scale.copy_(scale); head.linear.weight.copy_(w[None]); head.linear.bias.copy_(b)
+    return head
+
+def presence_scores(head, features):
+    "Face-presence probabilities of `presence_features` rows under `head`."
+    with torch.no_grad(): return torch.sigmoid(head.linear((torch.from_numpy(features).float() - head.shift) / head.scale)[:, 0]).numpy()
+
+def fit_presence(model, faces, others, l2=1e-3, threshold=0.5, noface_weight=1.0):
+    "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and its accuracy on each."
+    if not len(faces) or not len(others): raise ValueError(f'fit_presence needs crops of both kinds, got {len(faces)} with a face and {len(others)} without')
+    with_face, without = presence_features(model, faces), presence_features(model, others)
+    head = fit_presence_head(with_face, without, l2, noface_weight)
+    passed = {'faces_passed': float((presence_scores(head, with_face) >= threshold).mean()), 'others_passed': float((presence_scores(head, without) >= threshold).mean())}
     model.config = dataclasses.replace(model.config, presence=True, presence_threshold=threshold)
     model.presence = head.to(next(model.parameters()).device)
-    passed = (torch.sigmoid(z @ w + b) >= threshold).detach().numpy()
-    return model, {'faces_passed': float(passed[y.numpy() > 0].mean()), 'others_passed': float(passed[y.numpy() == 0].mean())}
+    return model, passed
 
 # %% ../nbs/03_training.ipynb #16139673
 def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None):
