@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO/'benchmarks'))
 SHARED = REPO.parent/'shared'/'data'
 FOLDS = 5
 BUCKETS = ((60, 120), (120, 250), (250, 450), (450, 701))  # side of a face photo in a wide frame, px (real_world.py's)
-RECIPES = {  # L2; weight of the no-face class against the face class; mirrored copies of every crop; jittered no-face crops; presence threshold
+RECIPES = {  # L2; weight of the no-face class against the face class; mirrored copies of every crop; jittered no-face crops; a second harder copy of each face; presence threshold
     'shipped_recipe': dict(l2=1e-3),
     'l2_1e-2': dict(l2=1e-2),
     'l2_1e-1': dict(l2=1e-1),
@@ -35,6 +35,7 @@ RECIPES = {  # L2; weight of the no-face class against the face class; mirrored 
     'mirrored': dict(l2=1e-3, mirror=True),
     'jittered': dict(l2=1e-3, jitter=True),
     'mirrored_jittered_l2_1e-2': dict(l2=1e-2, mirror=True, jitter=True),
+    'harder_2': dict(l2=1e-3, harder=2),
     'threshold_0.3': dict(l2=1e-3, threshold=0.3),
     'threshold_0.15': dict(l2=1e-3, threshold=0.15),
 }
@@ -92,16 +93,17 @@ def jittered(model, images, seed=0):
     return out
 
 def training_features(model, a, names, noface_images):
-    "Presence features of the face crops (train faces and their harder copies, each with its mirror image) and, per no-face photo, of its crops."
+    "Presence features of the face crops (train faces and their harder copies, each with its mirror image; a second harder copy apart) and, per no-face photo, of its crops."
     from facemask.core import read_image
     from facemask.data import load_split
     from facemask.hands import hand_bank, split_bank
     from facemask.train import candidate_crops, harder_faces, random_squares
     pairs = [(Path(d), i) for d in (a.data_prepared, a.extra_prepared) for i in load_split(d)['train'][:a.limit]]
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
-    copies = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs], split_bank(hand_bank(a.hands), 0.25, 0)[0])
-    face_crops = candidate_crops(model, faces + copies, largest=True)
-    t = {'faces': crops_features(model, face_crops), 'faces_mirrored': crops_features(model, [c[:, ::-1] for c in face_crops]), 'noface': {}}
+    copies = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs], split_bank(hand_bank(a.hands), 0.25, 0)[0], copies=2)
+    face_crops = candidate_crops(model, faces + copies[:len(faces)], largest=True)  # the first copies are those of copies=1
+    t = {'faces': crops_features(model, face_crops), 'faces_mirrored': crops_features(model, [c[:, ::-1] for c in face_crops]),
+         'faces_harder2': crops_features(model, candidate_crops(model, copies[len(faces):], largest=True)), 'noface': {}}
     for n, im in zip(names, noface_images):
         crops = candidate_crops(model, [im]) + random_squares([im])  # the kinds fit_presence_on takes, one photo at a time
         jit = jittered(model, [im])
@@ -110,7 +112,7 @@ def training_features(model, a, names, noface_images):
 
 def fitted(t, names, recipe):
     "The head of `recipe` fitted on `t`'s faces and the no-face photos `names`."
-    faces = np.concatenate([t['faces']] + ([t['faces_mirrored']] if recipe.get('mirror') else []))
+    faces = np.concatenate([t['faces']] + ([t['faces_mirrored']] if recipe.get('mirror') else []) + ([t['faces_harder2']] if recipe.get('harder') == 2 else []))
     parts = ['plain'] + (['mirrored'] if recipe.get('mirror') else []) + (['jittered'] if recipe.get('jitter') else [])
     others = np.concatenate([t['noface'][n][p] for n in names for p in parts if len(t['noface'][n][p])])
     from facemask.train import fit_presence_head
