@@ -61,14 +61,18 @@ def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False,
     for msg in failed: log(f'error: {msg}')
     summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': failed}
     if todo:
-        if not ray.is_initialized(): ray.init(address=address)
-        ray.data.DataContext.get_current().enable_progress_bars = progress
-        actors, cpus, gpus = size_pool(ray.cluster_resources(), -(-len(todo) // batch_size), num_actors, cpus_per_actor, gpus_per_actor)
-        worker = dict(out_dir=str(out_dir), weights=weights, device='cuda' if gpus else 'cpu', overwrite=overwrite, overlay_on=overlay_on,
-                      cutout_on=cutout_on, frames_on=frames_on, workers=workers, batch_size=batch_size, **masker_options)
-        ds = ray.data.from_items([{'path': str(p)} for p in todo]).map_batches(
-            MaskWorker, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus, num_gpus=gpus or None,
-            fn_constructor_kwargs=worker)
-        collect_statuses(ds.iter_rows(), summary, len(todo), log)
+        connect = not ray.is_initialized()
+        if connect: ray.init(address=address)
+        try:
+            ray.data.DataContext.get_current().enable_progress_bars = progress
+            actors, cpus, gpus = size_pool(ray.cluster_resources(), -(-len(todo) // batch_size), num_actors, cpus_per_actor, gpus_per_actor)
+            worker = dict(out_dir=str(out_dir), weights=weights, device='cuda' if gpus else 'cpu', overwrite=overwrite, overlay_on=overlay_on,
+                          cutout_on=cutout_on, frames_on=frames_on, workers=workers, batch_size=batch_size, **masker_options)
+            ds = ray.data.from_items([{'path': str(p)} for p in todo]).map_batches(
+                MaskWorker, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus, num_gpus=gpus or None,
+                fn_constructor_kwargs=worker)
+            collect_statuses(ds.iter_rows(), summary, len(todo), log)
+        finally:
+            if connect: ray.shutdown()  # what this call connected it also disconnects, while the interpreter is whole (left to exit, Ray's threads have aborted it)
     log(f"{len(summary['written'])} written, {len(summary['skipped'])} skipped (already done), {len(summary['failed'])} failed -> {out_dir}")
     return summary
