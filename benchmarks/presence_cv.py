@@ -78,18 +78,15 @@ def crops_features(model, crops):
     from facemask.train import presence_features
     return presence_features(model, crops) if len(crops) else np.zeros((0, 1))
 
-def jittered(model, images, seed=0):
-    "Each candidate region of each image again, 0.7x and 1.4x its side and shifted by up to a fifth of it."
-    from facemask.inference import face_regions
-    rng, out = np.random.default_rng(seed), []
-    for image, prob in zip(images, model.predict_proba(images)):
-        H, W = image.shape[:2]
-        for x0, y0, x1, y1 in face_regions(prob, input_size=model.config.input_size):
-            for f in (0.7, 1.4):
-                s = max(8, int(max(x1 - x0, y1 - y0) * f))
-                cx, cy = (x0 + x1) / 2 + rng.uniform(-0.2, 0.2) * s, (y0 + y1) / 2 + rng.uniform(-0.2, 0.2) * s
-                a, b = int(np.clip(cx - s / 2, 0, max(0, W - s))), int(np.clip(cy - s / 2, 0, max(0, H - s)))
-                out.append(image[b:b + s, a:a + s])
+def jittered(image, boxes, seed=0):
+    "Each candidate region `boxes` of `image` again, 0.7x and 1.4x its side and shifted by up to a fifth of it."
+    rng, out, (H, W) = np.random.default_rng(seed), [], image.shape[:2]
+    for x0, y0, x1, y1 in boxes:
+        for f in (0.7, 1.4):
+            s = max(8, int(max(x1 - x0, y1 - y0) * f))
+            cx, cy = (x0 + x1) / 2 + rng.uniform(-0.2, 0.2) * s, (y0 + y1) / 2 + rng.uniform(-0.2, 0.2) * s
+            a, b = int(np.clip(cx - s / 2, 0, max(0, W - s))), int(np.clip(cy - s / 2, 0, max(0, H - s)))
+            out.append(image[b:b + s, a:a + s])
     return out
 
 def training_features(model, a, names, noface_images):
@@ -97,6 +94,7 @@ def training_features(model, a, names, noface_images):
     from facemask.core import read_image
     from facemask.data import load_split
     from facemask.hands import hand_bank, split_bank
+    from facemask.inference import face_regions
     from facemask.train import candidate_crops, harder_faces, random_squares
     pairs = [(Path(d), i) for d in (a.data_prepared, a.extra_prepared) for i in load_split(d)['train'][:a.limit]]
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
@@ -105,8 +103,9 @@ def training_features(model, a, names, noface_images):
     t = {'faces': crops_features(model, face_crops), 'faces_mirrored': crops_features(model, [c[:, ::-1] for c in face_crops]),
          'faces_harder2': crops_features(model, candidate_crops(model, copies[len(faces):], largest=True)), 'noface': {}}
     for n, im in zip(names, noface_images):
-        crops = candidate_crops(model, [im]) + random_squares([im])  # the kinds fit_presence_on takes, one photo at a time
-        jit = jittered(model, [im])
+        boxes = face_regions(model.predict_proba(im), input_size=model.config.input_size)  # candidate_crops' regions, found once for both kinds
+        crops = [im[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes] + random_squares([im])  # the kinds fit_presence_on takes, one photo at a time
+        jit = jittered(im, boxes)
         t['noface'][n] = {'plain': crops_features(model, crops), 'mirrored': crops_features(model, [c[:, ::-1] for c in crops]), 'jittered': crops_features(model, jit)}
     return t
 
@@ -175,13 +174,14 @@ def main():
     print(f'features: {time.time() - t0:.0f} s', flush=True)
     fold = dict(zip(names, np.random.default_rng(a.seed).permutation(len(names)) % FOLDS))
     sets, pairs, wide = face_sets(a)
-    cm = CachedMasker(fuse_batchnorm(load_model(weights, 'cpu')))
+    shipped_threshold = model.config.presence_threshold
+    cm = CachedMasker(model)  # features come from model.run, which the recorder in place of its head leaves alone
     recipes = {k: RECIPES[k] for k in a.recipes.split(',')} if a.recipes else RECIPES
     animal = np.array([is_animal(n) for n in names])
     official_val = [n for n in names if n in set(val_names)]
     def official(): return [n for n, m in zip(official_val, cm.predict([noface[n] for n in official_val])) if m.any()]
     rows = {'shipped head': {'recipe': None, 'cv': None, 'official_val_painted': official(), 'faces': face_side(cm, sets, pairs, wide)}}
-    shipped_head, shipped_threshold = cm.head, model.config.presence_threshold
+    shipped_head = cm.head
     cm.use(None)
     rows['no head'] = {'recipe': None, 'cv': None, 'official_val_painted': official(), 'faces': face_side(cm, sets, pairs, wide)}
     cm.use(shipped_head, shipped_threshold)

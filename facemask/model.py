@@ -132,7 +132,11 @@ class PresenceHead(nn.Module):
         weighted = (deepest * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-6)
         return torch.cat([deepest.mean((2, 3)), deepest.amax((2, 3)), weighted], 1)
 
-    def forward(self, deepest, face): return self.linear((self.pool(deepest, face) - self.shift) / self.scale)[:, 0]
+    def logit(self, pooled):
+        "Face-presence logit (B) of `pool` summaries (Bx3C)."
+        return self.linear((pooled - self.shift) / self.scale)[:, 0]
+
+    def forward(self, deepest, face): return self.logit(self.pool(deepest, face))
 
 @patch
 def forward_presence(self: FaceSegmenter, x):

@@ -425,13 +425,13 @@ def fit_presence_head(faces, others, l2=1e-3, noface_weight=1.0):
 
 def presence_scores(head, features):
     "Face-presence probabilities of `presence_features` rows under `head`."
-    with torch.no_grad(): return torch.sigmoid(head.linear((torch.from_numpy(features).float() - head.shift) / head.scale)[:, 0]).numpy()
+    with torch.no_grad(): return torch.sigmoid(head.logit(torch.from_numpy(features).float())).numpy()
 
-def fit_presence(model, faces, others, l2=1e-3, threshold=0.5, noface_weight=1.0):
+def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
     "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and its accuracy on each."
     if not len(faces) or not len(others): raise ValueError(f'fit_presence needs crops of both kinds, got {len(faces)} with a face and {len(others)} without')
     with_face, without = presence_features(model, faces), presence_features(model, others)
-    head = fit_presence_head(with_face, without, l2, noface_weight)
+    head = fit_presence_head(with_face, without, l2)
     passed = {'faces_passed': float((presence_scores(head, with_face) >= threshold).mean()), 'others_passed': float((presence_scores(head, without) >= threshold).mean())}
     model.config = dataclasses.replace(model.config, presence=True, presence_threshold=threshold)
     model.presence = head.to(next(model.parameters()).device)
