@@ -7,15 +7,16 @@ absolute times on a shared machine are noisy, the ratios are the result.
     python benchmarks/speed.py                # about 8 minutes on 2 CPU cores
     python benchmarks/speed.py --rounds 1 --photos 5 --no-accuracy   # a quick look
 
-Paths: PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask export-onnx`), ONNX Runtime
-int8 (the shipped `facemask_mobilenetv2_int8.onnx`, the default on a CPU), and that int8 model fed 256 px instead of
-its 320 (`--smaller`: what a smaller input would save and cost before a model is trained for it), and that int8 model with
-`flip=True` (`facemask predict --flip`: each photo and close-up also seen mirrored; `--no-flip` leaves it out); each
-through `FaceMasker.predict` (whole frame, tiles, close-ups) and, but for the flip path, through the network alone
-(`model.predict_proba`: one pass, no refinement). `--extra NAME=PATH` adds another checkpoint or ONNX file to the same
-rounds, e.g. the int8 export of a fast model trained by `benchmarks/generalisation_runs.py`:
+Paths: the accurate model through PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask
+export-onnx`) and ONNX Runtime int8 (`facemask export-onnx --int8`, calibrated on 32 training faces as MODEL_CARD.md says:
+the CPU default until 2026-12-03), and the fast default (the shipped `facemask_mobilenetv2_fast_int8.onnx`: the same
+network read out at stride 2, int8, the default on a CPU); that default fed 256 px instead of its 320 (`--smaller`: what a
+smaller input would save and cost before a model is trained for it), and with `flip=True` (`facemask predict --flip`:
+each photo and close-up also seen mirrored; `--no-flip` leaves it out); each through `FaceMasker.predict` (whole frame,
+tiles, close-ups) and, but for the flip path, through the network alone (`model.predict_proba`: one pass, no
+refinement). `--extra NAME=PATH` adds another checkpoint or ONNX file to the same rounds, e.g.
 
-    python benchmarks/speed.py --extra fast_stride2_int8=runs/fast2_frozen_int8_pct.onnx
+    python benchmarks/speed.py --extra fast_stride2_distilled_int8=runs/fast2_frozen_int8_pct.onnx
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time
@@ -88,8 +89,8 @@ def summary(seconds):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--photos', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--smaller', type=int, default=256, help='also the int8 model fed at this input size instead of its own (no retraining; 0: not)')
-    p.add_argument('--no-flip', action='store_true', help='leave out the int8 model with flip=True')
+    p.add_argument('--smaller', type=int, default=256, help='also the fast default fed at this input size instead of its own (no retraining; 0: not)')
+    p.add_argument('--no-flip', action='store_true', help='leave out the fast default with flip=True')
     p.add_argument('--extra', action='append', default=[], metavar='NAME=PATH', help='also time and score this checkpoint or .onnx file (repeatable)')
     p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
     a = p.parse_args()
@@ -98,13 +99,16 @@ def main():
     from facemask.inference import FaceMasker, default_weights, export_onnx
     from facemask.model import load_model
     tmp = Path(tempfile.mkdtemp())
-    paths = {'pytorch_fp32': default_weights(), 'onnx_fp32': export_onnx(load_model(default_weights()), tmp/'fp32.onnx'), 'onnx_int8': default_weights(accurate=False)}
+    accurate = load_model(default_weights())
+    calibration = [SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/f'{i}.jpg' for i in json.loads((REPO/'configs/split_celebamask_mini.json').read_text())['train'][:32]]
+    paths = {'pytorch_fp32': default_weights(), 'onnx_fp32': export_onnx(accurate, tmp/'fp32.onnx'),
+             'onnx_int8': export_onnx(accurate, tmp/'int8.onnx', calibration=[read_image(f) for f in calibration]), 'fast_default_int8': default_weights(accurate=False)}
     paths |= dict(e.split('=', 1) for e in a.extra)
     maskers = {k: FaceMasker.from_pretrained(v, device='cpu') for k, v in paths.items()}
     if a.smaller:  # what a smaller input would save, and cost, before any model is trained for it
-        small = maskers[f'onnx_int8_at_{a.smaller}'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu')
+        small = maskers[f'fast_default_int8_at_{a.smaller}'] = FaceMasker.from_pretrained(paths['fast_default_int8'], device='cpu')
         small.model.config = dataclasses.replace(small.model.config, input_size=a.smaller)
-    if not a.no_flip: maskers['onnx_int8_flip'] = FaceMasker.from_pretrained(paths['onnx_int8'], device='cpu', flip=True)
+    if not a.no_flip: maskers['fast_default_int8_flip'] = FaceMasker.from_pretrained(paths['fast_default_int8'], device='cpu', flip=True)
     single = [k for k, m in maskers.items() if not m.flip]  # the network alone and the stages are those of one pass
     files = photos(a.photos)
     images = [read_image(f) for f in files]

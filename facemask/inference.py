@@ -28,12 +28,12 @@ from .core import ImageReadError, atomic_dir, atomic_path, read_image, write_ima
 from .model import NO_PRESENCE_HEAD, FaceSegmenter, ModelConfig, _letterbox, batched_proba, fuse_batchnorm, load_model
 
 # %% ../nbs/05_inference.ipynb #0c24ee22
-DEFAULT_WEIGHTS, FAST_WEIGHTS = 'facemask_mobilenetv2.pt', 'facemask_mobilenetv2_int8.onnx'
+DEFAULT_WEIGHTS, FAST_WEIGHTS = 'facemask_mobilenetv2.pt', 'facemask_mobilenetv2_fast_int8.onnx'
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm'}
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v'}
 
 def default_weights(accurate=True):
-    "Path of the shipped model: the float32 checkpoint (`accurate`), or its int8 ONNX export (the fast CPU default)."
+    "Path of the shipped model: the float32 checkpoint (`accurate`), or the fast CPU default (its network read out at stride 2, int8 ONNX)."
     path = Path(str(resources.files('facemask') / 'weights' / (DEFAULT_WEIGHTS if accurate else FAST_WEIGHTS)))
     if not path.exists(): raise FileNotFoundError(f'{path}: the packaged weights are missing; reinstall facemask or pass --weights')
     return path
@@ -50,10 +50,10 @@ def tile_boxes(H, W, size, levels=1, factor=4, overlap=0.25):
     return list(dict.fromkeys(boxes))
 
 # %% ../nbs/05_inference.ipynb #bb0340d3
-def face_blobs(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None):
-    "(box, blob) for each blob of a probability map: a square box (x0, y0, x1, y1) grown by `margin` of the blob's size, and the blob's own pixels within it (bool); blobs under `min_area` px (and, given the model's `input_size`, under 4 px at that size) are dropped."
+def face_blobs(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None, speck=4):
+    "(box, blob) for each blob of a probability map: a square box (x0, y0, x1, y1) grown by `margin` of the blob's size, and the blob's own pixels within it (bool); blobs under `min_area` px (and, given the model's `input_size`, under `speck` px at that size) are dropped."
     H, W = prob.shape
-    if input_size: min_area = max(min_area, H * W / input_size ** 2 * 4)
+    if input_size: min_area = max(min_area, H * W / input_size ** 2 * speck)
     _, labels, stats, _ = cv2.connectedComponentsWithStats((prob > threshold).astype(np.uint8))
     regions = []
     for i, (x, y, w, h, area) in enumerate(stats[1:], 1):
@@ -95,12 +95,12 @@ def _crops(image, boxes): return [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxe
 
 def _boxes(regions): return [box for box, _ in regions]
 
-def _beside(out, regions, rests, size):
+def _beside(out, regions, rests, size, speck):
     "What the views of `regions` found away from their own blobs (`rests`) and `out` does not hold yet: a map, and its regions that a close-up sees sharper."
     beside = np.zeros_like(out)
     if not any((r > 0.5).any() for r in rests): return beside, []
     _paste_max(beside, _boxes(regions), rests); beside[out > 0.5] = 0
-    return beside, [r for r in face_blobs(beside, input_size=size) if _sharper(r, out.shape)]
+    return beside, [r for r in face_blobs(beside, input_size=size, speck=speck) if _sharper(r, out.shape)]
 
 def _sharper(region, shape):
     "Whether a close-up of `region` sees it at least 20% sharper than the whole frame of `shape` does."
@@ -121,8 +121,8 @@ def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(image
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False):
-        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip = model, refine, levels, batch_size, confirm, flip
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16):
+        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck = model, refine, levels, batch_size, confirm, flip, speck
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
@@ -158,7 +158,7 @@ class FaceMasker:
         for s, t, p in zip(seen, tiles, self._look(images, tiles)[0]): _paste_max(s, t, p)
         outs, close = [], []
         for s, c, whole in zip(seen, coarse, presence):
-            regions = face_blobs(s, input_size=size)
+            regions = face_blobs(s, input_size=size, speck=self.speck)
             far = [r for r in regions if not _sharper(r, s.shape) and self._face(whole)]
             out = np.zeros_like(c); _paste_regions(out, far, _crops(c, _boxes(far)))
             outs.append(out); close.append([r for r in regions if _sharper(r, s.shape)])
@@ -173,7 +173,7 @@ class FaceMasker:
             rs, ps = [r for r, q in zip(rs, scores) if self._face(q)], [p for p, q in zip(ps, scores) if self._face(q)]
             ps = ps if self.confirm else _unless_empty(ps, _crops(v, _boxes(rs)))
             own = _paste_regions(o, rs, ps)
-            found.append(_beside(o, rs, [p - q for p, q in zip(ps, own)], self.model.config.input_size))
+            found.append(_beside(o, rs, [p - q for p, q in zip(ps, own)], self.model.config.input_size, self.speck))
         return found
 
     def predict_proba(self, images):

@@ -12,7 +12,7 @@ needs_shared = pytest.mark.skipif(not (SHARED/'CelebAMask-HQ-mini').exists(), re
 
 @pytest.fixture(scope='session')
 def masker():
-    "The default on a CPU: the shipped int8 model through ONNX Runtime."
+    "The default on a CPU: the shipped fast int8 model through ONNX Runtime."
     from facemask.inference import FaceMasker
     return FaceMasker.from_pretrained(device='cpu')
 

@@ -397,3 +397,15 @@ def test_cli_flip_averages_the_mirror_image(hopper, tmp_path):
     plain, flip = read_png(tmp_path/'plain'/'a.png'), read_png(tmp_path/'flip'/'a.png')
     expected = FaceMasker.from_pretrained(flip=True).predict(read_image(tmp_path/'a.jpg'))
     assert (flip == expected).all() and (flip != plain).any() and (flip == plain).mean() > 0.98
+
+@needs_shared
+def test_a_speck_gets_no_close_up_and_the_mask_is_the_same(masker):
+    image = read_image(SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/'45.jpg')   # beside the face, a speck the whole frame calls face
+    passes, masks = {}, {}
+    for speck in (4, 16):
+        m = FaceMasker(masker.model, speck=speck)
+        seen = passes[speck] = []
+        m._proba = lambda images, _proba=m._proba, _seen=seen: _seen.append(len(images)) or _proba(images)
+        masks[speck] = m.predict(image)
+    assert passes == {4: [1, 1], 16: [1]}                       # the speck's close-up is skipped
+    assert (masks[4] == masks[16]).all() and masks[16].any()   # and it would not have kept it
