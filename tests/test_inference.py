@@ -312,12 +312,14 @@ def test_a_full_disk_stops_at_once_and_resumes(hopper, tmp_path):
         assert f'{len(masks) - 1} skipped' in r.stdout or f'{len(masks)} skipped' in r.stdout
     finally: subprocess.run(['umount', str(disk)])
 
-def test_the_cpu_default_is_the_shipped_int8_model(masker, accurate, hopper):
+def test_the_cpu_default_is_the_shipped_network_read_out_at_stride_2_in_int8(masker, accurate, hopper):
+    import dataclasses
     from facemask.inference import OnnxSegmenter, default_weights
-    assert isinstance(masker.model, OnnxSegmenter) and masker.model.config == accurate.model.config
+    stride2 = dataclasses.replace(accurate.model.config, decoder_channels=accurate.model.config.decoder_channels[:4])
+    assert isinstance(masker.model, OnnxSegmenter) and masker.model.config == stride2 and stride2.output_stride == 2
     assert default_weights(accurate=False).stat().st_size < 0.7 * default_weights().stat().st_size   # int8: smaller than the checkpoint
     fast, slow = masker.predict(hopper) > 0, accurate.predict(hopper) > 0
-    assert (fast & slow).sum() / (fast | slow).sum() > 0.98
+    assert (fast & slow).sum() / (fast | slow).sum() > 0.96   # 0.968: read out at half resolution, it paints more of her thin glasses frames
 
 def test_cli_export_int8(hopper, tmp_path):
     write_image(tmp_path/'faces'/'a.jpg', hopper); write_image(tmp_path/'faces'/'b.jpg', hopper[:, ::-1])
