@@ -1,5 +1,5 @@
 """Where the time goes inside the network: ONNX Runtime's own profiler over the shipped model's ONNX files (float32,
-exported in the run, and the shipped int8 file), one 320x320 input (a 512x512 photo as `FaceMasker` feeds it), with the
+exported in the run, and the shipped CPU default: its network read out at stride 2, int8), one 320x320 input (a 512x512 photo as `FaceMasker` feeds it), with the
 session settings of `OnnxSegmenter`. Kernel time is summed by part of the network (the encoder; each decoder stage by
 the resolution of its output; the presence head) and by operator. Writes <out>.json and <out>.md
 (default benchmarks/reports/network_profile).
@@ -102,7 +102,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         checkpoint = load_model(default_weights(accurate=True))
         size = checkpoint.config.input_size
-        paths = {'float32': export_onnx(checkpoint, Path(work)/'fp32.onnx'), 'int8': default_weights(accurate=False), **extra}
+        paths = {'float32': export_onnx(checkpoint, Path(work)/'fp32.onnx'), 'cpu_default_int8': default_weights(accurate=False), **extra}
         models = {}
         for n, path in paths.items():
             models[n] = {'path': 'facemask export-onnx of the shipped checkpoint (in the run)' if n == 'float32' else str(Path(path).relative_to(REPO) if Path(path).is_relative_to(REPO) else path),

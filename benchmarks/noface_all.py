@@ -48,13 +48,14 @@ def main():
     from facemask.inference import FaceMasker, default_weights
     specs = dict(m.split('=', 1) for m in a.models) or {'accurate': str(default_weights(accurate=True)), 'cpu_default': str(default_weights(accurate=False))}
     train, val = noface_split(a.noface)
+    held_out = set(val)
     images = {n: read_image(Path(a.noface)/'images'/n) for n in sorted(train + val)}
     rows, t0 = {}, time.time()
     for name, spec in specs.items():
         path, kwargs = parse_spec(spec)
         shares = painted(FaceMasker.from_pretrained(path, device='cpu', **kwargs), images)
         rows[name] = {'spec': spec, 'all': summary(shares, images, list(images)), 'val': summary(shares, images, val), 'train': summary(shares, images, train),
-                      'painted': [[n, shares[n], n in set(val)] for n in sorted(shares, key=lambda n: -shares[n])]}
+                      'painted': [[n, shares[n], n in held_out] for n in sorted(shares, key=lambda n: -shares[n])]}
         print(name, {k: rows[name][k]['photos_painted'] for k in ('all', 'val', 'train')}, f'{time.time() - t0:.0f} s', flush=True)
     cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
     rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, 2 CPU threads, PyTorch {torch.__version__}', 'minutes': round((time.time() - t0) / 60, 1), 'rows': rows}

@@ -8,8 +8,8 @@ absolute times on a shared machine are noisy, the ratios are the result.
     python benchmarks/speed.py --rounds 1 --photos 5 --no-accuracy   # a quick look
 
 Paths: the accurate model through PyTorch float32 (`--accurate`, BatchNorm folded), ONNX Runtime float32 (`facemask
-export-onnx`) and ONNX Runtime int8 (`facemask export-onnx --int8`, calibrated on 32 training faces as MODEL_CARD.md says:
-the CPU default until 2026-12-03), and the fast default (the shipped `facemask_mobilenetv2_fast_int8.onnx`: the same
+export-onnx`) and ONNX Runtime int8 (`facemask export-onnx --int8`, calibrated on the first 32 training faces, the shared originals
+of the prepared copies MODEL_CARD.md names: the CPU default until 2026-12-03), and the fast default (the shipped `facemask_mobilenetv2_fast_int8.onnx`: the same
 network read out at stride 2, int8, the default on a CPU); that default fed 256 px instead of its 320 (`--smaller`: what a
 smaller input would save and cost before a model is trained for it), and with `flip=True` (`facemask predict --flip`:
 each photo and close-up also seen mirrored; `--no-flip` leaves it out); each through `FaceMasker.predict` (whole frame,
