@@ -13,6 +13,7 @@ a killed sweep resumes where it stopped. The starting weights come from git hist
     python benchmarks/generalisation_runs.py ft_control ft_all_turned_heads --seed 1   # another seed: <run>_seed1/
     python benchmarks/generalisation_runs.py fast_stride4 fast_stride4_distill fast_stride4_distill_frozen fast_stride4_distill_faces --init facemask/weights/facemask_mobilenetv2.pt --epochs 12 --presence
     python benchmarks/generalisation_runs.py fast_stride2_head_only fast_stride2_head_only_clip3 --init facemask/weights/facemask_mobilenetv2.pt --epochs 0 --presence
+    python benchmarks/generalisation_runs.py fast256_frozen fast256 --init runs/generalisation/fast_stride2_head_only/presence.pt --epochs 8 --lr 3e-4 --presence
 """
 import argparse, json, subprocess, sys
 from pathlib import Path
@@ -44,6 +45,9 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'fast_stride2_distill_frozen_faces': STRIDE2_STUDENT | {'fit_head': 20, 'distill_noface': False},  # no teacher on face-free images
     'fast_stride2_head_only': STRIDE2_STUDENT | {'fit_head': 40},  # run with --epochs 0: the head fitted, nothing trained
     'fast_stride2_head_only_clip3': STRIDE2_STUDENT | {'fit_head': 40, 'fit_head_clip': 3.0},  # the readout fitted near the mask's edge (logits clipped to +-3)
+    # a 256 px input for the CPU default (run with --init runs/generalisation/fast_stride2_head_only/presence.pt: the default's own network)
+    'fast256_frozen': STRIDE2_STUDENT | {'input_size': 256},  # its decoder and readout retrained for 256 px, the encoder and presence head kept
+    'fast256': STRIDE2_STUDENT | {'input_size': 256, 'freeze_encoder': False},  # all retrained for 256 px, the presence head refitted
 }
 
 def init_presence(weights, init, out):

@@ -18,6 +18,9 @@ refinement). `--extra NAME=PATH` adds another checkpoint or ONNX file to the sam
 
     python benchmarks/speed.py --extra fast_stride2_distilled_int8=runs/fast2_frozen_int8_pct.onnx
 Accuracy: clean and held-out-hand validation faces, no-face photos (benchmarks/generalisation.py's sets and scoring).
+Bigger photos (`--size-photos`, default 5): the CPU default with and without tiles against MediaPipe on the same faces
+framed at 512x512, 1280x720, 1920x1080 and 4032x3024 (`framed`), with the network passes each path makes and the time
+spent in them; the 512x512 crop is what the issue timed, the others are what video frames and phone photos are.
 """
 import argparse, dataclasses, json, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -68,6 +71,49 @@ def stage_times(masker, path, out):
     step('write PNG', lambda: write_image(out, mask))
     return t
 
+SIZES = ((512, 512), (1280, 720), (1920, 1080), (4032, 3024))  # the validation crop, video frames, a 12 MP phone photo
+
+def framed(image, W, H):
+    "A WxH frame: the photo scaled to the frame's height in its middle, on a blurred stretched copy of itself (a face the share of the frame a portrait photo or a video call gives it)."
+    frame = cv2.resize(cv2.GaussianBlur(image, (0, 0), 8), (W, H), interpolation=cv2.INTER_LINEAR)
+    x = (W - H) // 2
+    frame[:, x:x + H] = cv2.resize(image, (H, H), interpolation=cv2.INTER_CUBIC)
+    return frame
+
+def counted(model):
+    "Wrap `model.predict_proba` so that `model.passes` counts the images it is given and `model.seconds` the time it takes."
+    run, model.passes, model.seconds = model.predict_proba, 0, 0.0
+    def predict_proba(images, *args, **kwargs):
+        s = time.perf_counter(); out = run(images, *args, **kwargs)
+        model.passes += 1 if isinstance(images, np.ndarray) else len(images); model.seconds += time.perf_counter() - s
+        return out
+    model.predict_proba = predict_proba
+    return model
+
+def by_size(masker, images, peers, tmp, rounds):
+    "Per frame size of `SIZES`: ms per photo, network passes and their ms of the CPU default (`masker`) and of the same without tiles (`levels=0`), and MediaPipe's ms, side by side on the same frames."
+    from facemask.core import write_image
+    from facemask.inference import FaceMasker
+    paths = {'default': masker, 'no tiles (--levels 0)': FaceMasker(masker.model, levels=0, speck=masker.speck)}
+    out = {}
+    for W, H in SIZES:
+        frames = [framed(im, W, H) for im in images]
+        files = [tmp/f'frame{W}x{H}_{i}.png' for i in range(len(frames))]
+        for f, fr in zip(files, frames): write_image(f, fr)
+        peers.time('mediapipe', files[0])  # warm up
+        runs = {k: {'ms': [], 'network_ms': [], 'passes': []} for k in paths}
+        theirs = []
+        for _ in range(rounds):
+            for f, fr in zip(files, frames):
+                for k, m in paths.items():
+                    counted(m.model); s = time.perf_counter(); m.predict(fr); runs[k]['ms'].append(time.perf_counter() - s)
+                    runs[k]['network_ms'].append(m.model.seconds); runs[k]['passes'].append(m.model.passes)
+                    del m.model.predict_proba  # back to the class's method
+                theirs.append(peers.time('mediapipe', f))
+        out[f'{W}x{H}'] = {'mediapipe': summary(theirs)} | {k: {'ms': summary(v['ms']), 'network_ms': float(np.median(v['network_ms']) * 1000), 'passes': float(np.mean(v['passes']))} for k, v in runs.items()}
+        print(f'{W}x{H}', out[f'{W}x{H}'], flush=True)
+    return out
+
 class Peers:
     "MediaPipe and dlib, timed by benchmarks/peers/serve.py in their own venv, one request at a time."
     def __init__(self, threads):
@@ -92,6 +138,7 @@ def main():
     p.add_argument('--smaller', type=int, default=256, help='also the fast default fed at this input size instead of its own (no retraining; 0: not)')
     p.add_argument('--no-flip', action='store_true', help='leave out the fast default with flip=True')
     p.add_argument('--extra', action='append', default=[], metavar='NAME=PATH', help='also time and score this checkpoint or .onnx file (repeatable)')
+    p.add_argument('--size-photos', type=int, default=5, help='photos per frame size in the sizes table (0: no table)')
     p.add_argument('--no-accuracy', action='store_true'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/speed'))
     a = p.parse_args()
     import torch; torch.set_num_threads(a.threads); cv2.setNumThreads(a.threads)
@@ -130,12 +177,14 @@ def main():
             times['mediapipe mesh alone'].append(peers.time('mediapipe_mesh', f))
             if r == 0: times['dlib HOG + 68 points'].append(peers.time('dlib', f))  # 100+ ms: one round is enough
         print(f'round {r + 1}/{a.rounds}', flush=True)
+    sizes = by_size(maskers['fast_default_int8'], images[:a.size_photos], peers, tmp, min(a.rounds, 3)) if a.size_photos else None
     peers.close()
     cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
     rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, {a.threads} threads, PyTorch {torch.__version__}, ONNX Runtime {__import__("onnxruntime").__version__}',
            'photos': f'{len(files)} CelebAMask-HQ-mini validation faces, 512x512 JPEG', 'rounds': a.rounds,
            'latency': {k: summary(v) for k, v in times.items()},
            'stages_ms': {k: {s: float(np.median([t[s] for t in v]) * 1000) for s in v[0]} for k, v in stages.items()}}
+    if sizes: rep['sizes'], rep['sizes_data'] = sizes, f"the first {a.size_photos} of the photos, each in the middle of a frame of each size (`framed`), {min(a.rounds, 3)} rounds"
     mp = rep['latency']['mediapipe detector + mesh']
     if mp:
         rep['ratio_to_mediapipe'] = {k: v['median_ms'] / mp['median_ms'] for k, v in rep['latency'].items() if v}
@@ -172,6 +221,16 @@ def markdown(r):
     L += ['', '## Where the time goes: one photo, file to file (median ms per stage)', '', '| stage | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
     for s in r['stages_ms'][names[0]]: L.append(f'| {s} | ' + ' | '.join(f"{r['stages_ms'][n][s]:.1f}" for n in names) + ' |')
     L.append('| total | ' + ' | '.join(f"{sum(r['stages_ms'][n].values()):.1f}" for n in names) + ' |')
+    if 'sizes' in r:
+        L += ['', '## Bigger photos: the CPU default against MediaPipe detector + mesh by frame size', '',
+              f"{r['sizes_data']}; ms per photo from a decoded RGB array, the mask at the frame's size. Passes: photos and crops through the network (whole frame, tiles, close-ups).", '',
+              '| frame | path | median ms | p90 ms | network passes per photo | ms in those passes | ms outside them | x MediaPipe |', '|---|---|---|---|---|---|---|---|']
+        for size, v in r['sizes'].items():
+            m = v['mediapipe']
+            if m: L.append(f"| {size} | MediaPipe detector + mesh | {m['median_ms']:.1f} | {m['p90_ms']:.1f} | | | | 1.00 |")
+            for k, f in ((k, f) for k, f in v.items() if k != 'mediapipe'):
+                L.append(f"| {size} | {k} | {f['ms']['median_ms']:.1f} | {f['ms']['p90_ms']:.1f} | {f['passes']:.2f} | {f['network_ms']:.1f} | {f['ms']['median_ms'] - f['network_ms']:.1f} | "
+                         + (f"{f['ms']['median_ms'] / m['median_ms']:.2f} |" if m else '- |'))
     if 'accuracy' in r:
         L += ['', '## Accuracy of each path', '', r['accuracy_data'] + '; `FaceMasker.predict` on CPU.', '',
               '| path | clean IoU | hands IoU | hand px called face | no-face photos with face px | no-face px called face | animal photos with face px |', '|---|---|---|---|---|---|---|']

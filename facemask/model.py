@@ -193,7 +193,7 @@ def predict_proba(self: FaceSegmenter, images, batch_size=16, presence=False):
 def predict(self: FaceSegmenter, images, batch_size=16):
     "uint8 0/255 face masks at input size for one uint8 RGB image or a list of them."
     probs = self.predict_proba(images, batch_size)
-    to_mask = lambda p: np.where(p > self.config.threshold, 255, 0).astype(np.uint8)
+    to_mask = lambda p: (p > self.config.threshold).astype(np.uint8) * 255
     return to_mask(probs) if isinstance(probs, np.ndarray) else [to_mask(p) for p in probs]
 
 # %% ../nbs/02_model.ipynb #47fb54ab
