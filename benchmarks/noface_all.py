@@ -43,7 +43,7 @@ def main():
     a = p.parse_args()
     import torch; torch.set_num_threads(2)
     from generalisation import parse_spec
-    from facemask.core import atomic_path, read_image
+    from facemask.core import read_image
     from facemask.hands import noface_split
     from facemask.inference import FaceMasker, default_weights
     specs = dict(m.split('=', 1) for m in a.models) or {'accurate': str(default_weights(accurate=True)), 'cpu_default': str(default_weights(accurate=False))}
@@ -57,14 +57,22 @@ def main():
         rows[name] = {'spec': spec, 'all': summary(shares, images, list(images)), 'val': summary(shares, images, val), 'train': summary(shares, images, train),
                       'painted': [[n, shares[n], n in held_out] for n in sorted(shares, key=lambda n: -shares[n])]}
         print(name, {k: rows[name][k]['photos_painted'] for k in ('all', 'val', 'train')}, f'{time.time() - t0:.0f} s', flush=True)
-    cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
-    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, 2 CPU threads, PyTorch {torch.__version__}', 'minutes': round((time.time() - t0) / 60, 1), 'rows': rows}
-    out = Path(a.out)
+    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu_name()}, 2 CPU threads, PyTorch {torch.__version__}', 'minutes': round((time.time() - t0) / 60, 1), 'rows': rows}
+    print(write_report(a.out, rep, markdown(rep)))
+
+def cpu_name():
+    "This machine's CPU model, as lscpu names it."
+    return next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
+
+def write_report(out, rep, text):
+    "Write `rep` to <out>.json and `text` to <out>.md atomically, keeping the .md's hand-written section from `## Reading` on; returns the .md's text."
+    from facemask.core import atomic_path
+    out = Path(out)
     with atomic_path(out.with_suffix('.json')) as tmp: tmp.write_text(json.dumps(rep, indent=1))
     md = out.with_suffix('.md')
     kept = md.read_text().split('## Reading', 1)[1] if md.exists() and '## Reading' in md.read_text() else None
-    with atomic_path(md) as tmp: tmp.write_text(markdown(rep) + (f'\n## Reading{kept}' if kept else ''))
-    print(md.read_text())
+    with atomic_path(md) as tmp: tmp.write_text(text + (f'\n## Reading{kept}' if kept else ''))
+    return md.read_text()
 
 def markdown(rep):
     cell = lambda s: f"{s['photos_painted']} of {s['photos']} ({s['photos_painted'] / s['photos']:.1%}), {s['pixels_painted']:.3%} of the pixels, {s['animals_painted']} of {s['animals']} animals"

@@ -11,7 +11,7 @@ Writes <out>.json and <out>.md (default benchmarks/reports/presence_jitter).
 
 A section of the report headed `## Reading` is written by hand and kept when the script rewrites the tables.
 """
-import argparse, json, subprocess, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +47,10 @@ def verdicts(masker, image, jitters, px, seed):
 
 def tally(scores, threshold, names):
     "Photos whose exact verdict is face, photos where some jittered verdict differs, and those photos with their score ranges."
-    face = {n: (s >= threshold).any(0) for n, s in scores.items() if n in names}  # per jitter: any view passed
-    flips = [n for n in names if face.get(n) is not None and len(face[n]) and face[n].min() != face[n].max()]
-    return {'photos': len(names), 'face_exact': sum(bool(len(f) and f[0]) for f in face.values()),
-            'face_some_jitter': sum(bool(len(f) and f.any()) for f in face.values()), 'face_every_jitter': sum(bool(len(f) and f.all()) for f in face.values()),
+    face = {n: (scores[n] >= threshold).any(0) for n in names}  # per jitter (the exact crop first): whether any view passed
+    flips = [n for n in names if face[n].min() != face[n].max()]
+    return {'photos': len(names), 'face_exact': sum(int(f[0]) for f in face.values()),
+            'face_some_jitter': sum(int(f.any()) for f in face.values()), 'face_every_jitter': sum(int(f.all()) for f in face.values()),
             'flips': len(flips),
             'flipping': [[n, float(scores[n][:, 0].max()), float(scores[n].max(0).min()), float(scores[n].max(0).max())] for n in flips]}
 
@@ -63,7 +63,8 @@ def main():
     a = p.parse_args()
     import torch; torch.set_num_threads(2)
     from generalisation import parse_spec
-    from facemask.core import atomic_path, read_image
+    from noface_all import cpu_name, write_report
+    from facemask.core import read_image
     from facemask.hands import noface_split
     from facemask.inference import FaceMasker, default_weights
     specs = dict(m.split('=', 1) for m in a.models) or {'cpu_default': str(default_weights(accurate=False)), 'accurate': str(default_weights(accurate=True))}
@@ -79,15 +80,9 @@ def main():
         rows[name] = {'spec': spec, 'threshold': threshold, 'noface_val': tally(scores, threshold, val), 'noface_train': tally(scores, threshold, train),
                       'faces': tally(scores, threshold, [f'face {i}' for i in faces])}
         print(name, {k: (v['face_exact'], v['flips']) for k, v in rows[name].items() if isinstance(v, dict)}, f'{time.time() - t0:.0f} s', flush=True)
-    cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
-    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, 2 CPU threads, PyTorch {torch.__version__}', 'minutes': round((time.time() - t0) / 60, 1),
+    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu_name()}, 2 CPU threads, PyTorch {torch.__version__}', 'minutes': round((time.time() - t0) / 60, 1),
            'jitters': a.jitters, 'px': a.px, 'rows': rows}
-    out = Path(a.out)
-    with atomic_path(out.with_suffix('.json')) as tmp: tmp.write_text(json.dumps(rep, indent=1))
-    md = out.with_suffix('.md')
-    kept = md.read_text().split('## Reading', 1)[1] if md.exists() and '## Reading' in md.read_text() else None
-    with atomic_path(md) as tmp: tmp.write_text(markdown(rep) + (f'\n## Reading{kept}' if kept else ''))
-    print(md.read_text())
+    print(write_report(a.out, rep, markdown(rep)))
 
 def markdown(rep):
     sets = (('noface_val', 'no-face photos, validation split (held out)'), ('noface_train', 'no-face photos, training split'), ('faces', 'validation faces'))
