@@ -42,7 +42,7 @@ def cmd_export_onnx(a):
     from facemask.model import load_model
     if a.int8 and not a.calibration: sys.exit('facemask export-onnx --int8: give --calibration PHOTOS (about 32 face photos like those you will mask)')
     photos = expand_inputs(a.calibration)[:a.calibration_count] if a.int8 else []
-    path = export_onnx(load_model(a.weights or default_weights()), a.output, calibration=[read_image(p) for p in photos] if a.int8 else None, ranges=a.ranges)
+    path = export_onnx(load_model(a.weights or default_weights()), a.output, calibration=[read_image(p) for p in photos] if a.int8 else None, ranges=a.ranges, seven_bit=not a.eight_bit_weights)
     print(f'wrote {path}' + (f' (int8, calibrated on {len(photos)} photos)' if a.int8 else ''))
     return 0
 
@@ -162,6 +162,7 @@ def parser():
     px.add_argument('--calibration', nargs='+', metavar='PHOTOS', help='--int8: face photos (files, folders, globs) whose activations set the int8 ranges')
     px.add_argument('--calibration-count', type=int, default=32, help='use at most this many calibration photos (default 32)')
     px.add_argument('--ranges', choices=['minmax', 'percentile', 'entropy'], default='minmax', help='--int8: how activation ranges are read from the calibration photos (default minmax; percentile and entropy clip rare extremes)')
+    px.add_argument('--eight-bit-weights', action='store_true', help='--int8: use all 8 bits of the weights (default 7: CPUs without VNNI, AVX2 alone, saturate on 8-bit weights and lose accuracy)')
     px.set_defaults(func=cmd_export_onnx)
 
     pp = sub.add_parser('prepare', help='CelebAMask-HQ parts -> face masks + split')

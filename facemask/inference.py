@@ -404,8 +404,8 @@ def _only_feeding(graph, output, others):
 
 INT8_RANGES = {'minmax': 'MinMax', 'percentile': 'Percentile', 'entropy': 'Entropy'}  # ONNX Runtime's calibration methods
 
-def _quantize(path, images, size, ranges='minmax'):
-    "Quantise the ONNX model at `path` in place to int8 (QDQ, per-channel weights), activation ranges (`INT8_RANGES`) from `images` seen as at inference; the presence head stays float (face photos alone cannot calibrate its range)."
+def _quantize(path, images, size, ranges='minmax', seven_bit=True):
+    "Quantise the ONNX model at `path` in place to int8 (QDQ, per-channel weights, 7 of their 8 bits used if `seven_bit`), activation ranges (`INT8_RANGES`) from `images` seen as at inference; the presence head stays float (face photos alone cannot calibrate its range)."
     onnx, q = _optional('onnx'), _optional('onnxruntime.quantization')
     feeds = iter([{'image': _letterbox(im, size)[0].transpose(2, 0, 1)[None].astype(np.float32) / 255} for im in images])
     class Calibration(q.CalibrationDataReader):
@@ -416,11 +416,11 @@ def _quantize(path, images, size, ranges='minmax'):
         keep_float = _only_feeding(graph, 'presence', ['logits']) if 'presence' in [o.name for o in graph.output] else []
         q.quantize_static(f'{work}/pre.onnx', f'{work}/int8.onnx', Calibration(), quant_format=q.QuantFormat.QDQ, per_channel=True,
                           activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8, nodes_to_exclude=keep_float,
-                          calibrate_method=getattr(q.CalibrationMethod, INT8_RANGES[ranges]))
+                          calibrate_method=getattr(q.CalibrationMethod, INT8_RANGES[ranges]), reduce_range=seven_bit)
         os.replace(f'{work}/int8.onnx', path)
 
-def export_onnx(model, path, opset=18, calibration=None, ranges='minmax'):
-    "Write `model` (a `FaceSegmenter`) to `path` as ONNX with dynamic batch, height and width, its config in the metadata; int8 if given `calibration` photos, activation `ranges` one of `INT8_RANGES`."
+def export_onnx(model, path, opset=18, calibration=None, ranges='minmax', seven_bit=True):
+    "Write `model` (a `FaceSegmenter`) to `path` as ONNX with dynamic batch, height and width, its config in the metadata; int8 if given `calibration` photos, activation `ranges` one of `INT8_RANGES`, weights in 7 bits if `seven_bit` (no saturation on CPUs without VNNI)."
     if ranges not in INT8_RANGES: raise ValueError(f'ranges={ranges!r}: expected one of {list(INT8_RANGES)}')
     onnx, _ = _optional('onnx'), _optional('onnxscript')
     net = copy.deepcopy(model).cpu().float().to(memory_format=torch.contiguous_format).eval()
@@ -434,7 +434,7 @@ def export_onnx(model, path, opset=18, calibration=None, ranges='minmax'):
         proto = onnx.load(str(tmp))
         onnx.helper.set_model_props(proto, {CONFIG_KEY: json.dumps(asdict(model.config))})
         onnx.save(proto, str(tmp))
-        if calibration is not None: _quantize(tmp, calibration, model.config.input_size, ranges)
+        if calibration is not None: _quantize(tmp, calibration, model.config.input_size, ranges, seven_bit)
     return Path(path)
 
 class OnnxSegmenter:

@@ -320,6 +320,14 @@ def test_the_cpu_default_is_the_shipped_network_read_out_at_stride_2_in_int8(mas
     assert default_weights(accurate=False).stat().st_size < 0.7 * default_weights().stat().st_size   # int8: smaller than the checkpoint
     fast, slow = masker.predict(hopper) > 0, accurate.predict(hopper) > 0
     assert (fast & slow).sum() / (fast | slow).sum() > 0.96   # 0.968: read out at half resolution, it paints more of her thin glasses frames
+    assert max(map(abs, int8_weight_range(default_weights(accurate=False)))) <= 64   # 7-bit weights: no saturation on CPUs without VNNI
+
+def int8_weight_range(path):
+    "The lowest and highest int8 weight of an ONNX file."
+    import onnx
+    from onnx import numpy_helper
+    weights = [numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer if i.data_type == onnx.TensorProto.INT8]
+    return min(int(w.min()) for w in weights), max(int(w.max()) for w in weights)
 
 def test_cli_export_int8(hopper, tmp_path):
     write_image(tmp_path/'faces'/'a.jpg', hopper); write_image(tmp_path/'faces'/'b.jpg', hopper[:, ::-1])
@@ -330,6 +338,9 @@ def test_cli_export_int8(hopper, tmp_path):
     import onnx
     ops = {n.op_type for n in onnx.load(str(tmp_path/'m.onnx')).graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
+    assert max(map(abs, int8_weight_range(tmp_path/'m.onnx'))) <= 64   # 7 bits by default
+    r = run_cli('export-onnx', '--int8', '--eight-bit-weights', '--calibration', tmp_path/'faces', '-o', tmp_path/'w8.onnx')
+    assert r.returncode == 0 and max(map(abs, int8_weight_range(tmp_path/'w8.onnx'))) > 64, r.stderr
     r = run_cli('export-onnx', '--int8', '--ranges', 'percentile', '--calibration', tmp_path/'faces', '-o', tmp_path/'p.onnx')
     assert r.returncode == 0 and (tmp_path/'p.onnx').read_bytes() != (tmp_path/'m.onnx').read_bytes(), r.stderr   # other activation ranges
     r = run_cli('predict', tmp_path/'faces'/'a.jpg', '-o', tmp_path/'out', '--weights', tmp_path/'m.onnx')
