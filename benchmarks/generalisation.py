@@ -13,7 +13,7 @@ masks on the repository's own example photos.
 A spec is `path` or `path;key=value;...`: the pairs (values read as JSON, else as strings) go to FaceMasker.from_pretrained.
 A section of the report headed `## Reading` is written by hand and kept when the script rewrites the tables.
 """
-import argparse, json, re, subprocess, sys, time
+import argparse, json, re, sys, time
 from pathlib import Path
 
 import cv2
@@ -22,6 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'benchmarks'))
 from ablation import bootstrap, pooled_iou
+from noface_all import cpu_name
 from facemask.data import MULTIPOSE_VAL_PEOPLE
 
 SHARED = REPO.parent/'shared'/'data'
@@ -211,8 +212,7 @@ def main():
         if a.limit != before['limit']: sys.exit(f"--add: {a.out}.json was scored with --limit {before['limit']}; score the new rows the same way")
         specs = {reference: before['models'][reference]} | specs
     d = load(a)
-    cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
-    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, 2 CPU threads, PyTorch {torch.__version__}', 'models': specs, 'limit': a.limit,
+    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu_name()}, 2 CPU threads, PyTorch {torch.__version__}', 'models': specs, 'limit': a.limit,
            'data': {'faces': len(d['ids']), 'real_occluder_ids': d['real_ids'], 'noface': len(d['noface']), 'noface_animals': int(d['animal'].sum()),
                     'noface_size': size_range(d['noface']), 'multipose': len(d['pose']), 'multipose_size': size_range(d['pose']),
                     'lightness_edges': np.nanpercentile(d['lightness'], [25, 50, 75]).tolist(), 'darkest_tenth_faces': len(d['tenth'])},

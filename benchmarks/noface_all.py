@@ -61,8 +61,11 @@ def main():
     print(write_report(a.out, rep, markdown(rep)))
 
 def cpu_name():
-    "This machine's CPU model, as lscpu names it."
-    return next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
+    "This machine's CPU model as lscpu names it, and whether it has VNNI: without it ONNX Runtime's int8 sums of 8-bit weights saturate (MODEL_CARD.md)."
+    info = dict(l.split(':', 1) for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if ':' in l)
+    flags = set(info.get('Flags', '').split())
+    vnni = '' if not flags else ' (with VNNI)' if flags & {'avx512_vnni', 'avx_vnni'} else ' (no VNNI)'
+    return info.get('Model name', 'unknown CPU').strip() + vnni
 
 def write_report(out, rep, text):
     "Write `rep` to <out>.json and `text` to <out>.md atomically, keeping the .md's hand-written section from `## Reading` on; returns the .md's text."

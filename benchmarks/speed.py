@@ -179,8 +179,8 @@ def main():
         print(f'round {r + 1}/{a.rounds}', flush=True)
     sizes = by_size(maskers['fast_default_int8'], images[:a.size_photos], peers, tmp, min(a.rounds, 3)) if a.size_photos else None
     peers.close()
-    cpu = next((l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True).stdout.splitlines() if l.startswith('Model name')), 'unknown CPU')
-    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu}, {a.threads} threads, PyTorch {torch.__version__}, ONNX Runtime {__import__("onnxruntime").__version__}',
+    from noface_all import cpu_name
+    rep = {'date': time.strftime('%Y-%m-%d'), 'hardware': f'{cpu_name()}, {a.threads} threads, PyTorch {torch.__version__}, ONNX Runtime {__import__("onnxruntime").__version__}',
            'photos': f'{len(files)} CelebAMask-HQ-mini validation faces, 512x512 JPEG', 'rounds': a.rounds,
            'latency': {k: summary(v) for k, v in times.items()},
            'stages_ms': {k: {s: float(np.median([t[s] for t in v]) * 1000) for s in v[0]} for k, v in stages.items()}}
