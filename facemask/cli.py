@@ -139,7 +139,7 @@ def parser():
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
     pr.add_argument('--levels', type=int, default=1, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
-    pr.add_argument('--batch-size', type=int, help='images (or video frames, or crops) per network pass (default 8; with --bulk 64)')
+    pr.add_argument('--batch-size', type=int, help='images (or crops) per network pass; in a video, frames per key frame, the one that runs the tiles (default 8; with --bulk 64)')
     pr.add_argument('--workers', type=int, help='threads decoding the next images while the model runs (default 2; 0: none); with --bulk, reading and writing threads (default: one per core, up to 16)')
     pr.add_argument('--ray', nargs='?', const='', metavar='ADDRESS',
                     help='mask on a Ray cluster (pip install "facemask[ray]"), one model per GPU or CPU: the cluster of this machine, or a new local one, '

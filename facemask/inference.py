@@ -170,27 +170,29 @@ class FaceMasker:
 
     def _face(self, score): return score >= self.model.config.presence_threshold
 
-    def _refine(self, images, coarse, presence):
-        "Add what the tiles see to the whole-frame view, then let a sharper close-up of each candidate region decide its blob; a view without a face (`presence`) keeps nothing; what a close-up finds beside its blob gets a close-up of its own."
+    def _refine(self, images, coarse, presence, levels=None, seeds=None, hold=None):
+        "Add what the tiles (`levels`; default the masker's) see to the whole-frame view, then let a sharper close-up of each candidate region decide its blob; a view without a face (`presence`) keeps nothing; what a close-up finds beside its blob gets a close-up of its own. `seeds`: per image, regions of the frame before, looked at closer too and kept where their close-up's presence is at least `hold`."
         size = self.model.config.input_size
-        tiles = [tile_boxes(*c.shape, size, self.levels) for c in coarse]
+        tiles = [tile_boxes(*c.shape, size, self.levels if levels is None else levels) for c in coarse]
         seen = [c.copy() if t else c for c, t in zip(coarse, tiles)]
         for s, t, p in zip(seen, tiles, self._look(images, tiles)[0]): _paste_max(s, t, p)
-        outs, close = [], []
-        for s, c, whole in zip(seen, coarse, presence):
+        outs, close, bars = [], [], []
+        for s, c, whole, earlier in zip(seen, coarse, presence, seeds or [[]] * len(coarse)):
             regions = face_blobs(s, input_size=size, speck=self.speck)
             far = [r for r in regions if not _sharper(r, s.shape) and self._face(whole)]
             out = np.zeros(c.shape, c.dtype); _paste_regions(out, far, _crops(c, _boxes(far)), whole=s is c)  # no tiles: the blobs are c's own
-            outs.append(out); close.append([r for r in regions if _sharper(r, s.shape)])
-        found = self._closer(images, outs, seen, close)
+            own, kept = [r for r in regions if _sharper(r, s.shape)], [r for r in earlier if _sharper(r, s.shape)]
+            outs.append(out); close.append(own + kept); bars.append([self.model.config.presence_threshold] * len(own) + [hold] * len(kept))
+        found = self._closer(images, outs, seen, close, bars)
         self._closer(images, outs, [b for b, _ in found], [rs for _, rs in found])  # a second look, at what the first close-ups found beside their blobs
         return outs
 
-    def _closer(self, images, outs, views, regions):
-        "Paste into `outs` the close-ups of `regions` that hold a face, each its own blob; returns per image what they found beside their blobs, and its regions."
-        found = []
-        for o, v, rs, ps, scores in zip(outs, views, regions, *self._look(images, [_boxes(rs) for rs in regions])):
-            rs, ps = [r for r, q in zip(rs, scores) if self._face(q)], [p for p, q in zip(ps, scores) if self._face(q)]
+    def _closer(self, images, outs, views, regions, bars=None):
+        "Paste into `outs` the close-ups of `regions` that hold a face (presence at least their `bars`; default the model's threshold), each its own blob; returns per image what they found beside their blobs, and its regions."
+        found, bars = [], bars or [[self.model.config.presence_threshold] * len(rs) for rs in regions]
+        for o, v, rs, bs, ps, scores in zip(outs, views, regions, bars, *self._look(images, [_boxes(rs) for rs in regions])):
+            face = [q >= b for q, b in zip(scores, bs)]
+            rs, ps = [r for r, f in zip(rs, face) if f], [p for p, f in zip(ps, face) if f]
             ps = ps if self.confirm else _unless_empty(ps, _crops(v, _boxes(rs)))
             own = _paste_regions(o, rs, ps)
             found.append(_beside(o, rs, [p - q for p, q in zip(ps, own)], self.model.config.input_size, self.speck))
@@ -199,10 +201,13 @@ class FaceMasker:
     def predict_proba(self, images):
         "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
         one = _is_one(images)
-        images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
-        probs, presence = self._proba(images)
-        if self.refine: probs = self._refine(images, probs, presence)
+        probs = self._probs([read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)])
         return probs[0] if one else probs
+
+    def _probs(self, images, levels=None, seeds=None, hold=None):
+        "`predict_proba` of a list of RGB arrays; `levels`, `seeds` and `hold` go to `_refine`."
+        probs, presence = self._proba(images)
+        return self._refine(images, probs, presence, levels, seeds, hold) if self.refine else probs
 
     def to_mask(self, prob):
         "`soft_mask` of a probability map if `soft`, else `hard_mask`, at `threshold` (default: the model's)."
@@ -334,6 +339,17 @@ def smooth_step(prev, prob, strength=0.8):
     keep = strength * np.clip(1 - change / 0.5, 0, 1)
     return keep * prev + (1 - keep) * prob
 
+# %% ../nbs/05_inference.ipynb #cb6c6312
+@patch
+def predict_proba_clip(self: FaceMasker, frames, before=None, hold=0.1):
+    "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least `hold`."
+    size = self.model.config.input_size
+    if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self._probs(frames)
+    faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
+    probs = self._probs(frames[:1], seeds=faces(before), hold=hold)
+    for frame in frames[1:]: probs += self._probs([frame], levels=0, seeds=faces(probs[-1]), hold=hold)
+    return probs
+
 # %% ../nbs/05_inference.ipynb #ff8405ef
 MP4_AUDIO_CODECS = {'aac', 'mp3', 'alac', 'opus', 'flac', 'ac3', 'eac3'}
 
@@ -359,7 +375,7 @@ def _audio_into(container, audio):
 # %% ../nbs/05_inference.ipynb #86a04dcd
 @patch
 def predict_video(self: FaceMasker, path, out_path=None, overlay_path=None, frames_dir=None, smoothing=0.8, progress=True):
-    "Mask the video at `path` into a lossless mask video `out_path` and/or one PNG per frame in `frames_dir`, and an H.264 overlay with its audio; returns the frame count."
+    "Mask the video at `path` into a lossless mask video `out_path` and/or one PNG per frame in `frames_dir`, and an H.264 overlay with its audio; returns the frame count. Frames go `batch_size` at a time through `predict_proba_clip`."
     try: inp = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e: raise ImageReadError(f'{path}: cannot open as a video ({e})') from None
     with inp, contextlib.ExitStack() as stack:
@@ -374,16 +390,16 @@ def predict_video(self: FaceMasker, path, out_path=None, overlay_path=None, fram
         ostream = _h264(ov, rate, w + w % 2, h + h % 2, lossless=False) if ov else None
         aout, copy = _audio_into(ov, audio) if audio else (None, False)
         frames_tmp = stack.enter_context(atomic_dir(frames_dir)) if frames_dir else None
-        bar, frames, prev, n = stack.enter_context(tqdm(total=vin.frames or None, desc=Path(path).name, unit='frame', disable=not progress)), [], None, 0
+        bar, frames, prev, last, n = stack.enter_context(tqdm(total=vin.frames or None, desc=Path(path).name, unit='frame', disable=not progress)), [], None, None, 0
         def emit():  # mask the frames read so far in one batch, then smooth and write them in order
-            nonlocal prev, n
-            for rgb, prob in zip(frames, self.predict_proba(frames) if frames else []):
+            nonlocal prev, last, n
+            for rgb, prob in zip(frames, self.predict_proba_clip(frames, last) if frames else []):
                 prev = smooth_step(prev, prob, smoothing)
                 mask = self.to_mask(prev)
                 if masks: _encode(masks, mstream, mask, 'gray', n)
                 if frames_tmp: write_image(frames_tmp/f'{n:06d}.png', mask)
                 if ov: _encode(ov, ostream, _even(overlay(rgb, mask)), 'rgb24', n)
-                n += 1
+                n, last = n + 1, prob
             bar.update(len(frames)); frames.clear()
         try:
             for packet in inp.demux([s for s in (vin, audio) if s]):

@@ -422,3 +422,25 @@ def test_a_speck_gets_no_close_up_and_the_mask_is_the_same(masker):
         masks[speck] = m.predict(image)
     assert passes == {4: [1, 1], 16: [1]}                       # the speck's close-up is skipped
     assert (masks[4] == masks[16]).all() and masks[16].any()   # and it would not have kept it
+
+def test_video_key_frames_keep_a_small_face(masker, hopper, tmp_path):
+    "A small face drifting across a wide clip: tiles on one frame in 4 find it, every frame keeps it, across batches, with far fewer network passes than tiles on every frame."
+    face = cv2.resize(hopper, (100, 120), interpolation=cv2.INTER_AREA)
+    with av.open(str(tmp_path/'wide.mp4'), 'w') as c:
+        v = c.add_stream('libx264', rate=10, options={'crf': '12'}); v.width, v.height, v.pix_fmt = 1280, 720, 'yuv420p'
+        for k in range(10):
+            frame = np.full((720, 1280, 3), 90, np.uint8); frame[300:420, 700 + 8 * k:800 + 8 * k] = face
+            c.mux(v.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')))
+        c.mux(v.encode(None))
+    passes, found = {}, {}
+    for bs in (1, 4):   # every frame a key frame; key frames 0, 4, 8
+        m = FaceMasker(masker.model, batch_size=bs)
+        counted, calls = m.model.predict_proba, []
+        m.model.predict_proba = lambda images, *a, **k: calls.append(len(images)) or counted(images, *a, **k)
+        try: assert m.predict_video(tmp_path/'wide.mp4', frames_dir=tmp_path/f'f{bs}', progress=False) == 10
+        finally: m.model.predict_proba = counted
+        masks = [read_png(tmp_path/f'f{bs}'/f'{k:06d}.png') for k in range(10)]
+        passes[bs], found[bs] = sum(calls), [(mk[300:420, 700 + 8 * k:800 + 8 * k] > 0).mean() > 0.05 for k, mk in enumerate(masks)]
+        assert all((mk > 0).sum() - (mk[300:420, 700 + 8 * k:800 + 8 * k] > 0).sum() < 200 for k, mk in enumerate(masks))  # nothing elsewhere
+    assert found[4] == [True] * 10, found
+    assert passes[4] < passes[1] / 2, passes
