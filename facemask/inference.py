@@ -346,8 +346,9 @@ def predict_proba_clip(self: FaceMasker, frames, before=None, hold=0.1):
     size = self.model.config.input_size
     if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self._probs(frames)
     faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
-    probs = self._probs(frames[:1], seeds=faces(before), hold=hold)
-    for frame in frames[1:]: probs += self._probs([frame], levels=0, seeds=faces(probs[-1]), hold=hold)
+    coarse, presence = self._proba(frames)  # the whole-frame views of all frames in shared batches: they need no seeds
+    probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before), hold=hold)
+    for k in range(1, len(frames)): probs += self._refine(frames[k:k + 1], coarse[k:k + 1], presence[k:k + 1], levels=0, seeds=faces(probs[-1]), hold=hold)
     return probs
 
 # %% ../nbs/05_inference.ipynb #ff8405ef
