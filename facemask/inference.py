@@ -141,8 +141,8 @@ def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(image
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16):
-        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck = model, refine, levels, batch_size, confirm, flip, speck
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16, hold=0.1):
+        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck, self.hold = model, refine, levels, batch_size, confirm, flip, speck, hold
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
@@ -170,7 +170,7 @@ class FaceMasker:
 
     def _face(self, score): return score >= self.model.config.presence_threshold
 
-    def _refine(self, images, coarse, presence, levels=None, seeds=None, hold=None):
+    def _refine(self, images, coarse, presence, levels=None, seeds=None):
         "Add what the tiles (`levels`; default the masker's) see to the whole-frame view, then let a sharper close-up of each candidate region decide its blob; a view without a face (`presence`) keeps nothing; what a close-up finds beside its blob gets a close-up of its own. `seeds`: per image, regions of the frame before, looked at closer too and kept where their close-up's presence is at least `hold`."
         size = self.model.config.input_size
         tiles = [tile_boxes(*c.shape, size, self.levels if levels is None else levels) for c in coarse]
@@ -182,16 +182,17 @@ class FaceMasker:
             far = [r for r in regions if not _sharper(r, s.shape) and self._face(whole)]
             out = np.zeros(c.shape, c.dtype); _paste_regions(out, far, _crops(c, _boxes(far)), whole=s is c)  # no tiles: the blobs are c's own
             own, kept = [r for r in regions if _sharper(r, s.shape)], [r for r in earlier if _sharper(r, s.shape)]
-            outs.append(out); close.append(own + kept); bars.append([self.model.config.presence_threshold] * len(own) + [hold] * len(kept))
-        found = self._closer(images, outs, seen, close, bars)
+            outs.append(out); close.append(own + kept); bars.append([self.model.config.presence_threshold] * len(own) + [self.hold] * len(kept))
+        found = self._closer(images, outs, seen, close, bars, vouched=[self._face(w) for w in presence])
         self._closer(images, outs, [b for b, _ in found], [rs for _, rs in found])  # a second look, at what the first close-ups found beside their blobs
         return outs
 
-    def _closer(self, images, outs, views, regions, bars=None):
-        "Paste into `outs` the close-ups of `regions` that hold a face (presence at least their `bars`; default the model's threshold), each its own blob; returns per image what they found beside their blobs, and its regions."
+    def _closer(self, images, outs, views, regions, bars=None, vouched=None):
+        "Paste into `outs` the close-ups of `regions` that hold a face (presence at least their `bars`; default the model's threshold), each its own blob; where `vouched` (the whole frame holds a face) and nothing is kept, the likeliest close-up if its presence reaches `hold`. Returns per image what they found beside their blobs, and its regions."
         found, bars = [], bars or [[self.model.config.presence_threshold] * len(rs) for rs in regions]
-        for o, v, rs, bs, ps, scores in zip(outs, views, regions, bars, *self._look(images, [_boxes(rs) for rs in regions])):
+        for o, v, rs, bs, vo, ps, scores in zip(outs, views, regions, bars, vouched or [False] * len(outs), *self._look(images, [_boxes(rs) for rs in regions])):
             face = [q >= b for q, b in zip(scores, bs)]
+            if vo and scores and not any(face) and max(scores) >= self.hold and not (o > 0.5).any(): face[int(np.argmax(scores))] = True
             rs, ps = [r for r, f in zip(rs, face) if f], [p for p, f in zip(ps, face) if f]
             ps = ps if self.confirm else _unless_empty(ps, _crops(v, _boxes(rs)))
             own = _paste_regions(o, rs, ps)
@@ -204,10 +205,10 @@ class FaceMasker:
         probs = self._probs([read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)])
         return probs[0] if one else probs
 
-    def _probs(self, images, levels=None, seeds=None, hold=None):
-        "`predict_proba` of a list of RGB arrays; `levels`, `seeds` and `hold` go to `_refine`."
+    def _probs(self, images):
+        "`predict_proba` of a list of RGB arrays."
         probs, presence = self._proba(images)
-        return self._refine(images, probs, presence, levels, seeds, hold) if self.refine else probs
+        return self._refine(images, probs, presence) if self.refine else probs
 
     def to_mask(self, prob):
         "`soft_mask` of a probability map if `soft`, else `hard_mask`, at `threshold` (default: the model's)."
@@ -341,14 +342,14 @@ def smooth_step(prev, prob, strength=0.8):
 
 # %% ../nbs/05_inference.ipynb #cb6c6312
 @patch
-def predict_proba_clip(self: FaceMasker, frames, before=None, hold=0.1):
-    "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least `hold`."
+def predict_proba_clip(self: FaceMasker, frames, before=None):
+    "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least the masker's `hold`."
     size = self.model.config.input_size
     if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self._probs(frames)
     faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
     coarse, presence = self._proba(frames)  # the whole-frame views of all frames in shared batches: they need no seeds
-    probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before), hold=hold)
-    for k in range(1, len(frames)): probs += self._refine(frames[k:k + 1], coarse[k:k + 1], presence[k:k + 1], levels=0, seeds=faces(probs[-1]), hold=hold)
+    probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before))
+    for k in range(1, len(frames)): probs += self._refine(frames[k:k + 1], coarse[k:k + 1], presence[k:k + 1], levels=0, seeds=faces(probs[-1]))
     return probs
 
 # %% ../nbs/05_inference.ipynb #ff8405ef

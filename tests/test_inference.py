@@ -444,3 +444,12 @@ def test_video_key_frames_keep_a_small_face(masker, hopper, tmp_path):
         assert all((mk > 0).sum() - (mk[300:420, 700 + 8 * k:800 + 8 * k] > 0).sum() < 200 for k, mk in enumerate(masks))  # nothing elsewhere
     assert found[4] == [True] * 10, found
     assert passes[4] < passes[1] / 2, passes
+
+@needs_shared
+def test_a_profile_the_whole_frame_vouches_for_is_kept(masker):
+    "A held-out 90-degree profile: the whole frame's presence head says face, its close-up only 0.39; kept by `hold`, empty without it."
+    profile = read_image(SHARED/'multipose'/'images'/'p04_yaw+90_252.jpg')
+    parts = cv2.imread(str(SHARED/'multipose'/'labels'/'p04_yaw+90_252.png'), cv2.IMREAD_GRAYSCALE)  # 3-5: eyes, nose, mouth; 0: background
+    kept, strict = masker.predict(profile) > 0, FaceMasker(masker.model, hold=0.5).predict(profile) > 0
+    assert not strict.any()
+    assert kept[parts >= 3].mean() > 0.5 and kept[parts == 0].mean() < 0.001
