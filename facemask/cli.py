@@ -126,7 +126,7 @@ def parser():
     pr.add_argument('inputs', nargs='+', help='image or video files, folders, or glob patterns')
     pr.add_argument('-o', '--output', required=True, help='output folder')
     pr.add_argument('--weights', help='checkpoint or .onnx (default: the model shipped with the package, its fast int8 version on a CPU)')
-    pr.add_argument('--accurate', action='store_true', help='the shipped float32 checkpoint (the default on a GPU) instead of the fast int8 model on a CPU: about 2.3x slower')
+    pr.add_argument('--accurate', action='store_true', help='the shipped float32 checkpoint (the default on a GPU) instead of the fast int8 model on a CPU: about 2x slower')
     pr.add_argument('--overwrite', action='store_true', help='replace existing outputs (default: skip them)')
     pr.add_argument('--overlay', action='store_true', help='also write <stem>_overlay.jpg (videos: <stem>_overlay.mp4, H.264 with the audio)')
     pr.add_argument('--cutout', action='store_true', help='also write <stem>_cutout.png, RGBA with the mask as alpha')

@@ -72,7 +72,7 @@ def build_demo(weights=None, device='auto', max_seconds=MAX_VIDEO_SECONDS):
         gr.Markdown('# facemask\nA face mask for any photo or video: face skin, brows, eyes, ears, nose, mouth and lips; '
                     'not hair, glasses, neck, clothes or hands over the face.')
         with gr.Row():
-            model = gr.Radio(list(maskers), value='fast', label='model', info='fast: int8 on a CPU (the default of facemask predict); accurate: float32, about 2.3x slower')
+            model = gr.Radio(list(maskers), value='fast', label='model', info='fast: int8 on a CPU (the default of facemask predict); accurate: float32, about 2x slower')
             threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label='threshold', info='lower: more of the uncertain edge is face')
         with gr.Tab('Photo'):
             with gr.Row():
