@@ -7,7 +7,7 @@ up to 3 px a frame on a desk photo of ../shared/data/hands or a generated textur
 generators), written as H.264 (crf 18); the truth is where the faces were pasted. Methods alternate clip by clip.
 Writes benchmarks/reports/video_keyframes.md and .json.
 
-    python benchmarks/video_keyframes.py          # ~10 min on 2 CPU cores
+    python benchmarks/video_keyframes.py          # ~5 min on 2 CPU cores
 """
 import argparse, glob, json, tempfile, time
 from pathlib import Path
@@ -67,7 +67,7 @@ def turning_clips(root, people, backgrounds, rng, repeats=2, hold=2, W=1280, H=7
             yaws = [*range(0, 91, 15), *range(75, -91, -15), *range(-75, 1, 15)]
             h = int(np.exp(rng.uniform(*np.log(sides))))
             bg = cv2.GaussianBlur(cv2.resize(backgrounds[rng.integers(len(backgrounds))], (W, H)) if rng.random() < 0.5 else texture(rng, H, W), (0, 0), 2)
-            w = round(h * read_image(photos[0]).shape[1] / read_image(photos[0]).shape[0])
+            first = read_image(photos[0]); w = round(h * first.shape[1] / first.shape[0])
             x, y, frames = int(rng.uniform(0, W - w)), int(rng.uniform(0, H - h)), []
             for yaw in yaws:
                 im = read_image(photos[yaw])

@@ -202,13 +202,10 @@ class FaceMasker:
     def predict_proba(self, images):
         "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
         one = _is_one(images)
-        probs = self._probs([read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)])
-        return probs[0] if one else probs
-
-    def _probs(self, images):
-        "`predict_proba` of a list of RGB arrays."
+        images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
         probs, presence = self._proba(images)
-        return self._refine(images, probs, presence) if self.refine else probs
+        if self.refine: probs = self._refine(images, probs, presence)
+        return probs[0] if one else probs
 
     def to_mask(self, prob):
         "`soft_mask` of a probability map if `soft`, else `hard_mask`, at `threshold` (default: the model's)."
@@ -345,7 +342,7 @@ def smooth_step(prev, prob, strength=0.8):
 def predict_proba_clip(self: FaceMasker, frames, before=None):
     "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least the masker's `hold`."
     size = self.model.config.input_size
-    if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self._probs(frames)
+    if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self.predict_proba(frames)
     faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
     coarse, presence = self._proba(frames)  # the whole-frame views of all frames in shared batches: they need no seeds
     probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before))
