@@ -11,16 +11,17 @@ import argparse, json, os, sys
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #ec3ac373
-BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'no_presence', 'keep_unconfirmed', 'flip', 'ray')
+BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'ray')
 
 def cmd_predict(a):
+    if a.accurate and a.weights: sys.exit(f'facemask predict: --accurate picks the shipped float32 checkpoint and --weights {a.weights} another model: give one of them')
     if a.bulk:
-        if given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) not in (False, None)]:
+        if given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) is not None and getattr(a, k) is not False]:  # given, even as 0
             sys.exit(f"facemask predict --bulk: {', '.join(given)} not supported: the bulk path writes hard masks from one whole-frame pass")
         from facemask.bulk import mask_files_bulk
         s = mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, workers=a.workers)
         return 1 if s['failed'] or 'stopped' in s or not (s['written'] or s['skipped']) else 0
-    options = dict(accurate=a.accurate, refine=not a.no_refine, levels=a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
+    options = dict(accurate=a.accurate, refine=not a.no_refine, levels=1 if a.levels is None else a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
                    threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip)
     files = dict(overwrite=a.overwrite, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
     if a.ray is not None:
@@ -95,7 +96,7 @@ def cmd_fit_presence(a):
     hands = a.hands or (str(data_root()/'hands') if (data_root()/'hands').exists() else None)
     for path in (a.weights, data, noface) + ((hands,) if hands else ()):
         if not Path(path).exists(): sys.exit(f'facemask fit-presence: {path}: no such file or folder')
-    path, passed = fit_presence_on(a.weights, a.output, data, noface, extra_data=a.extra_data, hands=hands, harder=a.harder, threshold=a.threshold, limit=a.limit)
+    path, passed = fit_presence_on(a.weights, a.output, data, noface, extra_data=a.extra_data, hands=hands, harder=a.harder, threshold=a.threshold, limit=a.limit, dark=a.dark)
     print(f"wrote {path}: its presence head passes {passed['faces_passed']:.1%} of the face crops and {passed['others_passed']:.1%} of the others it was fitted on")
     return 0
 
@@ -138,7 +139,7 @@ def parser():
     pr.add_argument('--keep-unconfirmed', action='store_true', help='keep a candidate face that the close-up pass does not confirm (turned heads never vanish; more false faces)')
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
-    pr.add_argument('--levels', type=int, default=1, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
+    pr.add_argument('--levels', type=int, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
     pr.add_argument('--batch-size', type=int, help='images (or crops) per network pass; in a video, frames per key frame, the one that runs the tiles (default 8; with --bulk 64)')
     pr.add_argument('--workers', type=int, help='threads decoding the next images while the model runs (default 2; 0: none); with --bulk, reading and writing threads (default: one per core, up to 16)')
     pr.add_argument('--ray', nargs='?', const='', metavar='ADDRESS',
@@ -206,6 +207,7 @@ def parser():
     pf.add_argument('--extra-data', help="another prepared folder whose 'train' photos are faces too, e.g. turned heads (facemask.data.prepare_multipose)")
     pf.add_argument('--hands', help='hand photos, images/ + masks/, whose training part is pasted over harder copies of the faces (default: hands/ of the data root, where it exists)')
     pf.add_argument('--noface', help='photos without a face, images/*.jpg; their noface_split train part gives the rest (default: no-face/ of the data root)')
+    pf.add_argument('--dark', type=int, default=0, metavar='N', help='also N copies of each no-face photo in low light, as negatives (default 0; generalisation.md measures 1: dark rooms without a face stay empty, the darkest faces are lost more often)')
     pf.add_argument('--harder', type=int, default=1, metavar='N', help='harder copies of each face: a face covering, other skin tone and light, or a hand, in turn (default 1; 0: the photos as they are, an ablation)')
     pf.add_argument('--threshold', type=float, default=0.5, help='presence probability from which a region is a face (default 0.5)')
     pf.add_argument('--limit', type=int, help='use at most this many photos of each folder')

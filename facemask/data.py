@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from .core import atomic_path, read_image, write_image
+from .core import ImageReadError, atomic_path, read_image, read_mask, write_image
 
 # %% ../nbs/00_data.ipynb #d1956a52
 def data_root():
@@ -126,7 +126,7 @@ def image_ids(root):
 
 def face_mask(parts, face_parts=FACE_PARTS):
     "Read one image's part PNGs ({part: path}) and merge them into a 0/255 face mask."
-    return merge_parts({k: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) > 127 for k, p in parts.items()}, face_parts)
+    return merge_parts({k: read_mask(p) > 127 for k, p in parts.items()}, face_parts)
 
 # %% ../nbs/00_data.ipynb #9d3fd183
 def official_split(root):
@@ -168,20 +168,24 @@ def _prepare_one(root, out, idx, parts, face_parts, size, overwrite):
 
 def prepare(root, out, face_parts=FACE_PARTS, size=None, val_fraction=0.2, test_fraction=0.0, seed=0,
             workers=8, overwrite=False, limit=None):
-    "Write `out/images`, `out/masks` (0/255 face masks) and `out/split.json` from a CelebAMask-HQ `root`."
+    "Write `out/images`, `out/masks` (0/255 face masks) and `out/split.json` from a CelebAMask-HQ `root`; a photo whose files cannot be read is reported by name and left out."
     root, out = Path(root), Path(out)
     ids = image_ids(root)[:limit]
     if not ids: raise FileNotFoundError(f'{root}: no CelebA-HQ-img/*.jpg found; is this a CelebAMask-HQ root?')
     files = part_files(root)
     with ThreadPoolExecutor(workers) as pool:
-        jobs = [pool.submit(_prepare_one, root, out, i, files.get(i, {}), face_parts, size, overwrite) for i in ids]
-        written = sum(j.result() for j in tqdm(jobs, desc='masks', unit='img'))
+        jobs = {i: pool.submit(_prepare_one, root, out, i, files.get(i, {}), face_parts, size, overwrite) for i in ids}
+        written, failed = 0, {}
+        for i, job in tqdm(jobs.items(), desc='masks', unit='img'):
+            try: written += job.result()
+            except ImageReadError as e: failed[i] = str(e); print(f'error: {e}')
+    ids = [i for i in ids if i not in failed]
     split = official_split(root)
     split = ({k: [i for i in v if i in set(ids)] for k, v in split.items()} if split
              else seeded_split(ids, val_fraction, test_fraction, seed))
-    meta = {'face_parts': list(face_parts), 'size': size, 'source': str(root), 'seed': seed, **split}
+    meta = {'face_parts': list(face_parts), 'size': size, 'source': str(root), 'seed': seed, **split, 'failed': failed}
     with atomic_path(out/'split.json') as tmp: tmp.write_text(json.dumps(meta))
-    print(f'{out}: {written} pairs written, {len(ids)-written} already there; '
+    print(f'{out}: {written} pairs written, {len(ids)-written} already there, {len(failed)} failed; '
           f"split train {len(split['train'])} / val {len(split['val'])} / test {len(split['test'])}")
     return out
 
@@ -220,9 +224,7 @@ class FaceMaskDataset(Dataset):
     def load(self, i):
         "Image (RGB uint8) and mask (0/255 uint8) at their stored size."
         idx = self.ids[i % len(self.ids)]
-        mask = cv2.imread(str(self.root/'masks'/f'{idx}.png'), cv2.IMREAD_GRAYSCALE)
-        if mask is None: raise FileNotFoundError(f"{self.root/'masks'/f'{idx}.png'}: missing or unreadable mask")
-        return read_image(self.root/'images'/f'{idx}.jpg'), mask
+        return read_image(self.root/'images'/f'{idx}.jpg'), read_mask(self.root/'masks'/f'{idx}.png')
     def __getitem__(self, i):
         image, mask = self.load(i)
         if self.train:

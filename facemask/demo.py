@@ -16,7 +16,8 @@ from .inference import FaceMasker, cutout, hard_mask, overlay, soft_mask
 
 # %% ../nbs/07_demo.ipynb #9e0720bf
 def demo_maskers(weights=None, device='auto'):
-    "The demo's choices: 'fast' (`facemask predict`'s default: the fast int8 model on a CPU) and 'accurate' (`--accurate`: the float32 checkpoint)."
+    "The demo's choices: 'fast' (`facemask predict`'s default: the fast int8 model on a CPU) and 'accurate' (`--accurate`: the float32 checkpoint); with `weights`, that model alone, named by its file."
+    if weights: return {Path(weights).name: FaceMasker.from_pretrained(weights, device)}
     return {'fast': FaceMasker.from_pretrained(weights, device), 'accurate': FaceMasker.from_pretrained(weights, device, accurate=True)}
 
 # %% ../nbs/07_demo.ipynb #f9dd3e07
@@ -72,7 +73,8 @@ def build_demo(weights=None, device='auto', max_seconds=MAX_VIDEO_SECONDS):
         gr.Markdown('# facemask\nA face mask for any photo or video: face skin, brows, eyes, ears, nose, mouth and lips; '
                     'not hair, glasses, neck, clothes or hands over the face.')
         with gr.Row():
-            model = gr.Radio(list(maskers), value='fast', label='model', info='fast: int8 on a CPU (the default of facemask predict); accurate: float32, about 2x slower')
+            model = gr.Radio(list(maskers), value=next(iter(maskers)), label='model',
+                             info='fast: int8 on a CPU (the default of facemask predict); accurate: float32, about 2x slower' if 'fast' in maskers else None)
             threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label='threshold', info='lower: more of the uncertain edge is face')
         with gr.Tab('Photo'):
             with gr.Row():

@@ -38,7 +38,7 @@ def mask_metrics(preds, targets, occluders=None):
 
 # %% ../nbs/04_evaluation.ipynb #7620b17c
 def benchmark_set(prepared, ids, hands=None, seed=0, occlusion=None):
-    "Lists (images, masks, occluders) of faces `ids`; with `hands`, each face gets one seeded lifelike hand."
+    "Lists (images, masks, occluders) of faces `ids`; with `hands`, each face gets a seeded lifelike hand (two for about a fifth of the faces)."
     ds, images, masks, occs = FaceMaskDataset(prepared, ids), [], [], []
     transform = occlusion or (HandOcclusion(hands, p=1.0, two_hands=0.2) if hands else None)
     for k, idx in enumerate(ids):

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import read_image, write_image, atomic_path
+from .core import read_image, read_mask, write_image, atomic_path
 
 # %% ../nbs/01_hands.ipynb #dfde9d4c
 @dataclass
@@ -60,7 +60,7 @@ def hand_bank(folder, min_area=1500):
     for img_path in sorted((folder/'images').glob('*.jpg')):
         mask_path = folder/'masks'/f'{img_path.stem}.png'
         if not mask_path.exists(): continue
-        bank += cutouts_from_mask(read_image(img_path), cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE),
+        bank += cutouts_from_mask(read_image(img_path), read_mask(mask_path),
                                   img_path.stem, min_area)
     if not bank: raise FileNotFoundError(f'{folder}: no images/*.jpg with masks/*.png hand masks found')
     return bank

@@ -52,6 +52,7 @@ def tile_boxes(H, W, size, levels=1, factor=4, overlap=0.25):
 # %% ../nbs/05_inference.ipynb #bb0340d3
 def above(prob, threshold=0.5):
     "uint8 map: 255 where `prob` is above `threshold`, else 0 (`prob > threshold` in one OpenCV pass, without a bool array to convert)."
+    if prob.size < 5: return np.where(prob > threshold, 255, 0).astype(np.uint8)  # OpenCV reads a map of up to 4 values as a scalar
     return cv2.compare(prob, float(threshold), cv2.CMP_GT)
 
 def face_blobs(prob, threshold=0.5, min_area=12, margin=0.6, input_size=None, speck=4):
@@ -151,6 +152,7 @@ class FaceMasker:
     @classmethod
     def from_pretrained(cls, path=None, device='auto', accurate=False, **kwargs):
         "Load a checkpoint (BatchNorm folded, `fuse_batchnorm`) or an `.onnx` model onto `device` ('auto': GPU if there is one); default: the shipped model, int8 on a CPU unless `accurate`. `kwargs` go to `FaceMasker`."
+        if path and accurate: raise ValueError(f'accurate=True picks the shipped float32 checkpoint, and {path} names another model: give one of them')
         device = ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
         path = Path(path or default_weights(accurate=accurate or device != 'cpu'))
         return cls(OnnxSegmenter(path, device) if path.suffix.lower() == '.onnx' else fuse_batchnorm(load_model(path, device)), **kwargs)
@@ -261,13 +263,16 @@ def _outputs(out_dir, path, overlay_on, cutout_on, frames_on):
     return out
 
 def plan_outputs(files, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False):
-    "Split `files` before any work: (to do, skipped as finished, failed as duplicate output names)."
-    todo, skipped, failed, stems = [], [], [], {}
+    "Split `files` before any work: (to do, skipped as finished, failed: an output another file writes, or one that would replace an input)."
+    todo, skipped, failed, claimed, inputs = [], [], [], {}, {p.resolve() for p in files}
     for path in files:
-        if path.stem in stems: failed.append(f'{path}: output name {path.stem}.png already taken by {stems[path.stem]}'); continue
-        stems[path.stem] = path
-        done = all(p.exists() for p in _outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values())
-        (skipped if done and not overwrite else todo).append(path)
+        outs = list(_outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values())
+        if taken := next((o for o in outs if o.resolve() in claimed), None):
+            failed.append(f'{path}: output name {taken.name} already taken by {claimed[taken.resolve()]}'); continue
+        if mine := next((o for o in outs if o.resolve() in inputs), None):
+            failed.append(f'{path}: its output {mine} would replace an input file; write the outputs to another folder'); continue
+        claimed |= {o.resolve(): path for o in outs}
+        (skipped if all(o.exists() for o in outs) and not overwrite else todo).append(path)
     return todo, skipped, failed
 
 def _stop_message(reason, done, total, finished):
@@ -303,7 +308,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
                 if 'overlay' in outs: write_image(outs['overlay'], overlay(image, mask))
                 if 'cutout' in outs: write_image(outs['cutout'], cutout(image, mask))
                 summary['written'].append(str(path))
-            except (OSError, ValueError, RuntimeError, MemoryError, cv2.error) as e: failed(path, e)
+            except Exception as e: failed(path, e)  # whatever one file raises (decoders, ONNX Runtime, FFmpeg) fails that file only
             bar.update()
         batch.clear()
     read = lambda job: None if 'mask' not in job[1] else read_image(job[0])
@@ -316,7 +321,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
                     summary['written'].append(str(path)); bar.update(); continue
                 image = get()
             except DiskFull: raise
-            except (ImageReadError, OSError, ValueError, RuntimeError, MemoryError, cv2.error) as e: failed(path, e); bar.update(); continue
+            except Exception as e: failed(path, e); bar.update(); continue
             if batch and sum(im.shape[0] * im.shape[1] for _, _, im in batch) + image.shape[0] * image.shape[1] > max_pixels: flush()
             batch.append((path, outs, image))
             if len(batch) >= self.batch_size: flush()

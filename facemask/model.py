@@ -8,7 +8,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKBONES', 'NO_PRESENCE_HEAD', 'Mo
 
 # %% ../nbs/02_model.ipynb #4bf49a75
 import copy, warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
@@ -206,12 +206,16 @@ def save_model(model, path, half=False, **extra):
     return path
 
 def load_model(path, device='cpu'):
-    "Rebuild a `FaceSegmenter` from a checkpoint written by `save_model` (or a training checkpoint)."
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    "Rebuild a `FaceSegmenter` from a checkpoint written by `save_model` (or a training checkpoint); a file that is not one raises `ValueError` naming it."
+    try: ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    except FileNotFoundError: raise
+    except Exception as e: raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {e})') from None
     if not isinstance(ckpt, dict) or 'config' not in ckpt or 'state_dict' not in ckpt:
         raise ValueError(f'{path}: not a facemask checkpoint (expected a dict with "config" and "state_dict")')
-    model = FaceSegmenter(ModelConfig(**ckpt['config']), pretrained=False)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt['state_dict'].items()})
+    try: model = FaceSegmenter(ModelConfig(**ckpt['config']), pretrained=False)
+    except TypeError as e: raise ValueError(f'{path}: its config does not fit this version of facemask ({e})') from None
+    try: model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt['state_dict'].items()})
+    except RuntimeError as e: raise ValueError(f'{path}: its weights do not fit its config ({e})') from None
     return model.to(device, memory_format=torch.channels_last).eval()  # channels_last: faster on CPU and GPU
 
 # %% ../nbs/02_model.ipynb #02b4b1ba

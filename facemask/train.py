@@ -10,7 +10,7 @@ __all__ = ['TrainConfig', 'bce_dice_loss', 'distill_loss', 'fit_head', 'occlusio
            'fit_presence_on']
 
 # %% ../nbs/03_training.ipynb #63d7ece8
-import dataclasses, itertools, json, math, os, random, time
+import dataclasses, itertools, json, os, random, time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .core import atomic_path, read_image
+from .core import atomic_path, read_image, read_mask
 from .data import FaceMaskDataset, JoinedDataset, face_lightness, lightness_quartiles, load_split
 from .hands import (Backdrop, Compose, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, SkinToneLight,
-                            face_free_patches, hand_bank, noface_split, split_bank)
+                            face_free_patches, hand_bank, noface_split, relight, split_bank)
 from .inference import face_regions
 from .model import FaceSegmenter, ModelConfig, PresenceHead, batched_proba, load_model, save_model
 
@@ -35,7 +35,7 @@ class TrainConfig:
     "Everything that defines a training run."
     data: str = 'data/prepared'          # a folder written by `facemask.data.prepare`
     extra_data: str = None               # another prepared folder whose 'train' photos join training, e.g. turned heads (`prepare_multipose`)
-    hands: str = None                    # folder of hand photos + masks (images/, masks/); None: no hand paste
+    hands: str = None                    # folder of hand photos + masks (images/, masks/); None: no hand paste (the other occlusions stay)
     out: str = 'runs/default'
     occlusion: str = 'realistic'         # 'none', 'random' (the original recipe) or 'realistic'
     p_hand: float = 0.5
@@ -49,6 +49,7 @@ class TrainConfig:
     p_backdrop: float = 0.0              # the face photo set, shrunk, into a no-face photo (`Backdrop`)
     p_tone: float = 0.0                  # skin made darker or lighter (`SkinToneLight`)
     p_light: float = 0.0                 # low light, colour cast or side light (`SkinToneLight`)
+    light_last: bool = False             # relight last, so hands, objects and no-face photos share the light (False: the face photo alone, before them)
     dark_weight: float = 1.0             # faces of the darkest skin-lightness quartile drawn this many times as often
     hand_val_fraction: float = 0.25
     hand_split_seed: int = 0             # which hand photos are held out; apart from `seed`, so every training seed holds out the same hands
@@ -127,19 +128,20 @@ def occlusion_transform(cfg, train_ids):
     "The training augmentation that `cfg.occlusion` names (None for 'none')."
     if cfg.occlusion not in ('none', 'random', 'realistic'): raise ValueError(f"occlusion must be 'none', 'random' or 'realistic', got {cfg.occlusion!r}")
     if cfg.object_textures not in ('face_free', 'anywhere'): raise ValueError(f"object_textures must be 'face_free' or 'anywhere', got {cfg.object_textures!r}")
-    if cfg.occlusion == 'none' or not cfg.hands: return None
-    bank = hand_bank(cfg.hands)
-    train_hands, _ = split_bank(bank, cfg.hand_val_fraction, cfg.hand_split_seed)
+    if cfg.occlusion == 'none': return None
+    if cfg.occlusion == 'random' and not cfg.hands: raise ValueError("occlusion 'random' pastes hands: set hands to a folder of hand photos and masks (images/, masks/)")
+    train_hands = split_bank(hand_bank(cfg.hands), cfg.hand_val_fraction, cfg.hand_split_seed)[0] if cfg.hands else []
     if cfg.occlusion == 'random': return RandomHandPaste(train_hands, p=cfg.p_hand)
-    photos = sorted(Path(cfg.hands, 'images').glob('*.jpg'))
+    photos = sorted(Path(cfg.hands, 'images').glob('*.jpg')) if cfg.hands else []
     hand_photos = {c.source.split('#')[0] for c in train_hands}
     noface = [read_image(p) for p in photos if p.stem in hand_photos and p.stem.startswith('desk')]
     backdrops = [read_image(Path(cfg.noface, 'images', n)) for n in noface_split(cfg.noface)[0]] if cfg.noface else []
     faces = FaceMaskDataset(cfg.data, train_ids[:32])
     pairs = [faces.load(i) for i in range(len(faces))]
     textures = [t for image, mask in pairs for t in face_free_patches(image, mask)] if cfg.object_textures == 'face_free' else [image for image, _ in pairs]
-    return Compose([SkinToneLight(cfg.p_tone, cfg.p_light), HandOcclusion(train_hands, p=cfg.p_hand, mirror=cfg.hand_mirror, same_skin=cfg.same_skin),
-                    FaceCovering(cfg.p_covering), ObjectOcclusion(cfg.p_object, textures), Backdrop(backdrops, cfg.p_backdrop), NoFace(noface + backdrops, cfg.p_noface)])
+    hands = [HandOcclusion(train_hands, p=cfg.p_hand, mirror=cfg.hand_mirror, same_skin=cfg.same_skin)] if train_hands else []
+    return Compose([SkinToneLight(cfg.p_tone, 0.0 if cfg.light_last else cfg.p_light), *hands, FaceCovering(cfg.p_covering), ObjectOcclusion(cfg.p_object, textures),
+                    Backdrop(backdrops, cfg.p_backdrop), NoFace(noface + backdrops, cfg.p_noface), *([SkinToneLight(0.0, cfg.p_light)] if cfg.light_last else [])])
 
 class EpochSampler(torch.utils.data.Sampler):
     "Shuffled indices for one epoch, offset by `epoch * n` so the dataset draws that epoch's augmentation; sharded by rank; with `weights`, drawn with replacement in proportion."
@@ -428,7 +430,7 @@ def presence_scores(head, features):
     with torch.no_grad(): return torch.sigmoid(head.logit(torch.from_numpy(features).float())).numpy()
 
 def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
-    "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and its accuracy on each."
+    "Give `model` a `PresenceHead` fitted on uint8 RGB crops with a face (`faces`) and without (`others`); returns the model and the share of each kind that passes the head."
     if not len(faces) or not len(others): raise ValueError(f'fit_presence needs crops of both kinds, got {len(faces)} with a face and {len(others)} without')
     with_face, without = presence_features(model, faces), presence_features(model, others)
     head = fit_presence_head(with_face, without, l2)
@@ -438,16 +440,18 @@ def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
     return model, passed
 
 # %% ../nbs/03_training.ipynb #16139673
-def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None):
-    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder` `harder_faces` copies, with the training part of `hands`) and the `noface_split` train photos of `noface`; write `out` (same precision and entries as `weights`)."
+def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None, dark=0):
+    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder` `harder_faces` copies, with the training part of `hands`) and the `noface_split` train photos of `noface` (each also `dark` copies in low light); write `out` (same precision and entries as `weights`)."
     model, ckpt = load_model(weights), torch.load(weights, map_location='cpu', weights_only=False)
     pairs = [(Path(d), i) for d in (data, extra_data) if d for i in load_split(d)['train'][:limit]]
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
-    copies = harder_faces(faces, [cv2.imread(str(d/'masks'/f'{i}.png'), cv2.IMREAD_GRAYSCALE) for d, i in pairs],
+    copies = harder_faces(faces, [read_mask(d/'masks'/f'{i}.png') for d, i in pairs],
                           split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None, copies=harder) if harder else []
     others = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]]
+    rng = np.random.default_rng(7)
+    others += [relight(image, rng, 'low') for _ in range(dark) for image in others]
     model, passed = fit_presence(model, candidate_crops(model, faces + copies, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
     extra = {k: v for k, v in ckpt.items() if k not in ('config', 'state_dict')}
-    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(others), **passed}
+    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(others), 'dark': int(dark), **passed}
     save_model(model, out, half=any(v.dtype == torch.float16 for v in ckpt['state_dict'].values()), **extra)
     return Path(out), passed
