@@ -238,7 +238,7 @@ def main():
     hopper = read_image(REPO/'examples'/'grace_hopper.jpg')
     rng = np.random.default_rng(0)
     frames = [collage(rng, faces, desks) for _ in range(a.frames)]
-    model = counting(FaceMasker.from_pretrained(a.weights, device='cpu', accurate=True).model)
+    model = counting(FaceMasker.from_pretrained(a.weights, device='cpu', accurate=not a.weights).model)
     r = {'date': time.strftime('%Y-%m-%d'), 'weights': Path(a.weights or default_weights()).name,
          'data': f'{len(faces)} validation faces of CelebAMask-HQ-mini (configs/split_celebamask_mini.json), {len(desks)} desk photos (../shared/data/hands/images/desk_*.jpg)',
          'hardware': {'cpu': next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), 'unknown'),
@@ -261,7 +261,7 @@ def main():
     print('onnx agreement', r['onnx_agreement'], flush=True)
     backends = {'PyTorch': masker, 'PyTorch, BatchNorm not folded': FaceMasker(load_model(a.weights or default_weights())), 'ONNX Runtime': onnx_masker}
     if a.baseline:
-        base = FaceMasker.from_pretrained(a.baseline, device='cpu', accurate=True)
+        base = FaceMasker.from_pretrained(a.baseline, device='cpu', accurate=not a.baseline)
         backends |= {f'PyTorch, baseline {Path(a.baseline).name}': base,
                      f'ONNX Runtime, baseline {Path(a.baseline).name}': FaceMasker.from_pretrained(export_onnx(base.model, tmp/'baseline.onnx'), device='cpu')}
     r['latency'] = latency(backends, [im for im, _ in faces[:40]])

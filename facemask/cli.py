@@ -107,7 +107,7 @@ def cmd_evaluate(a):
     from facemask.inference import FaceMasker
     data = a.data or str(data_root()/'prepared')
     hands = a.hands or (str(data_root()/'hands') if (data_root()/'hands').exists() else None)
-    masker = FaceMasker.from_pretrained(a.weights, device=a.device, accurate=True)
+    masker = FaceMasker.from_pretrained(a.weights, device=a.device, accurate=not a.weights)  # the float32 checkpoint unless weights are given
     ids = json.loads(Path(a.split).read_text())[a.subset] if a.split else load_split(data)[a.subset]
     ids = ids[:a.limit]
     report = {}
