@@ -1,6 +1,7 @@
 """Generalisation: face-mask models on photos outside the training distribution. Scores each model on the clean
 validation faces, the same faces with held-out hands, validation photos with a real hand or object on the face, skin
-lightness quartiles, photos without a face (../shared/data/no-face) and turned heads (../shared/data/multipose).
+lightness quartiles, photos without a face (../shared/data/no-face; also in generated low light) and turned heads
+(../shared/data/multipose).
 Writes <out>.json and <out>.md (default benchmarks/reports/generalisation) and, with --figure, a grid of the models'
 masks on the repository's own example photos.
 
@@ -31,6 +32,13 @@ SETS = ('clean', 'hands')
 FACE_OVALS = {'astronaut': ((223, 133), (50, 60)), 'grace_hopper': ((245, 238), (95, 108))}  # (centre, half axes) of the example faces, px
 
 def f4(v): return '-' if v is None else f'{v:.4f}'
+
+def same(before, now, tol=1e-4):
+    "Whether every value of `before` is in `now` and equal to it (numbers within `tol`: threads may move the last digits)."
+    if isinstance(before, dict): return isinstance(now, dict) and all(k in now and same(v, now[k], tol) for k, v in before.items())
+    if isinstance(before, list): return isinstance(now, list) and len(before) == len(now) and all(same(a, b, tol) for a, b in zip(before, now))
+    if isinstance(before, float) and isinstance(now, (int, float)): return abs(before - now) <= tol
+    return before == now
 
 def parse_spec(spec):
     "(path, kwargs) of a `path;key=value;...` model spec."
@@ -89,6 +97,8 @@ def load(a):
     rng, cover = np.random.default_rng(0), FaceCovering(p=1.0)
     d['covered'] = list(zip(*[cover.apply(im, m, rng)[:2] for im, m in zip(*d['clean'][:2])]))
     d['dim'] = ([relight(shift_skin_tone(im, m, rng.uniform(0.35, 0.7), rng.uniform(-4, 10)), rng, 'low') for im, m in zip(*d['clean'][:2])], d['clean'][1])
+    dark = np.random.default_rng(1)  # its own generator: the sets above stay as they were
+    d['dark_noface'] = [relight(im, dark, 'low') for im in d['noface']]
     animals = [im for im, is_animal in zip(d['noface'], d['animal']) if is_animal]
     d['pairs'] = [side_by_side(an, f, m) for an, f, m in zip(animals, *d['clean'][:2])]
     files = sorted((Path(a.multipose)/'images').glob('*.jpg'))[:a.limit]
@@ -122,6 +132,9 @@ def score(masker, d):
     nf = lambda sel: {'photos_with_face_px': float((share[sel] > 0).mean()), 'pixels_called_face': float((share[sel] * px[sel]).sum() / px[sel].sum())} if sel.any() else None
     r['no_face'] = {'all': nf(np.ones(len(share), bool)), 'animals': nf(d['animal']), 'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
                     'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
+    share = np.array([(p > 127).mean() for p in predict_all(masker, d['dark_noface'])])
+    r['dark_no_face'] = nf(np.ones(len(share), bool)) | {'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
+                                                         'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
     for s in ('covered', 'dim'):
         c = face_counts(predict_all(masker, d[s][0]), d[s][1])
         r[s] = {'pooled_iou': float(pooled_iou(c)), 'faces_lost': int((c[:, 0] / np.maximum(1, c.sum(1)) < 0.5).sum())}
@@ -199,7 +212,7 @@ def main():
     p.add_argument('--limit', type=int, help='cut every set to N items'); p.add_argument('--out', default=str(REPO/'benchmarks/reports/generalisation'))
     p.add_argument('--figure', action='store_true'); p.add_argument('--figure-out', help='default: <out>_examples.png')
     p.add_argument('--figure-models', help='comma-separated names of the models the figure shows (default: all)')
-    p.add_argument('--add', action='store_true', help="score only these models and add their rows to <out>.json's (its first model, the reference, is scored again for the paired intervals)")
+    p.add_argument('--add', action='store_true', help="score only these models and add their rows to <out>.json's, or score a row of it again in its place (its first model, the reference, is scored again for the paired intervals)")
     a = p.parse_args()
     if a.add and a.figure: p.error('--add keeps the figure of the last full run: leave out --figure')
     import torch; torch.set_num_threads(2)
@@ -237,9 +250,11 @@ def main():
     rep['seconds']['total'] = time.time() - t0
     if a.add:
         rep = json.loads(json.dumps(rep))  # the keys as the file has them
-        if rep['results'][reference] != before['results'][reference]: print(f'note: {reference} scores differently from the run before', flush=True)
+        if not same(before['results'][reference], rep['results'][reference]): print(f'note: {reference} scores differently from the run before (by more than 1e-4)', flush=True)
         added = [n for n in specs if n != reference]
-        for k in ('models', 'results', 'bootstrap', 'targets'): before[k] = {n: v for n, v in before[k].items() if n not in added} | {n: rep[k][n] for n in added if n in rep[k]}
+        before['results'][reference] = rep['results'][reference] | before['results'][reference]  # the reference gains the sets added since it was scored
+        for k in ('models', 'results', 'bootstrap', 'targets'):  # a row scored again keeps its place
+            before[k] = {n: rep[k][n] if n in added and n in rep[k] else v for n, v in before[k].items()} | {n: rep[k][n] for n in added if n in rep[k] and n not in before[k]}
         before['seconds'] |= {n: rep['seconds'][n] for n in added}
         before['added'] = before.get('added', []) + [{'date': rep['date'], 'models': added, 'minutes': round(rep['seconds']['total'] / 60, 1), 'hardware': rep['hardware']}]
         rep = before
@@ -269,6 +284,9 @@ def markdown(rep):
     nf = lambda v: [f"{v['photos_with_face_px']:.1%}", f"{v['pixels_called_face']:.3%}"] if v else ['-', '-']
     noface = [[n, *nf(r['no_face']['all']), *nf(r['no_face']['animals'])] for n, r in R.items()]
     listed = '\n'.join(f"- {n}: " + (', '.join(f'{f} {100 * s:.2g}%' for f, s in r['no_face']['with_face_px']) or 'none') for n, r in R.items())
+    scored_dark = {n: r['dark_no_face'] for n, r in R.items() if 'dark_no_face' in r}
+    dark = [[n, *nf(v), v['animal_photos_with_face_px']] for n, v in scored_dark.items()]
+    listed_dark = '\n'.join(f"- {n}: " + (', '.join(f'{f} {100 * s:.2g}%' for f, s in v['with_face_px']) or 'none') for n, v in scored_dark.items())
     yaws = list(next(iter(R.values()))['multipose']['recall_by_yaw'])
     pose = [[n, f4(m['recall_yaw_0_30']), f4(m['recall_yaw_45_90']), *(f4(m['recall_by_yaw'][y]) for y in yaws), f"{m['background_called_face']:.3%}",
              f"{len(m['empty'])}: {', '.join(m['empty'])}" if m['empty'] else '0', f4(m['held_out']['recall_yaw_45_90']), len(m['held_out']['empty'])]
@@ -282,7 +300,7 @@ def markdown(rep):
     limit = f" **Cut to {rep['limit']} items per set (--limit): a smoke test, not a measurement.**" if rep['limit'] else ''
     fig = f"\n\n`{Path(rep['figure']['file']).name}`: the masks of {', '.join(rep['figure']['models'])} on the repository's example photos ({', '.join(rep['figure']['photos'])})." if 'figure' in rep else ''
     edges = ', '.join(f'{e:.1f}' for e in D['lightness_edges'])
-    limit += ''.join(f" Rows {', '.join(x['models'])} added {x['date']} (`--add`, {x['minutes']} min on {x['hardware']})." for x in rep.get('added', []))
+    limit += ' `--add` adds rows or scores a row again in place:' * bool(rep.get('added')) + ''.join(f" Rows {', '.join(x['models'])} scored {x['date']} ({x['minutes']} min on {x['hardware']})." for x in rep.get('added', []))
     return f"""# Generalisation: photos outside the training distribution
 
 Measured {rep['date']} by `benchmarks/generalisation.py` in {rep['seconds']['total'] / 60:.1f} min on {rep['hardware']}.{limit} Models: {models}, each through
@@ -332,6 +350,18 @@ Share of photos with any face pixel, and share of all pixels called face.
 Photos with face pixels (share of the photo), worst first:
 
 {listed}
+
+### The same photos in low light
+
+Each no-face photo above darkened and noised as training darkens faces (`relight(..., 'low')`, generator seed 1): a dark
+room or a night photo without a person, the negatives' counterpart of the dim faces below. The shipped network's training
+relit faces, never its no-face photos (`SkinToneLight` came before `NoFace` swapped the photo in). Scored for the rows named here only (added 2026-12-07; the other rows predate the set).
+
+{table(['model', 'photos with face px', 'pixels called face', 'animal photos with face px'], dark)}
+
+Photos with face pixels (share of the photo), worst first:
+
+{listed_dark}
 
 ## Face coverings and dim light, generated on the validation faces
 

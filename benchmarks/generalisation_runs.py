@@ -36,6 +36,7 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'ft_all_turned_heads': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS,
     'ft_all_turned_heads_lr2e-4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'lr': 2e-4},
     'ft_all_turned_heads_more_negatives': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_noface': 0.25, 'p_backdrop': 0.25},
+    'ft_all_turned_heads_light_last': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'light_last': True},  # the light changed last: no-face photos, hands and objects relit too
     # the fast model: the shipped recipe with the decoder cut at stride 4 (run with --init facemask/weights/facemask_mobilenetv2.pt)
     'fast_stride4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32]},
     'fast_stride4_distill': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32], 'teacher': str(REPO/'facemask/weights/facemask_mobilenetv2.pt'), 'fit_head': 20},
