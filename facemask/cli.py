@@ -102,7 +102,8 @@ def cmd_fit_presence(a):
 
 def cmd_evaluate(a):
     from facemask.data import data_root, load_split
-    from facemask.evaluate import benchmark_set, evaluate
+    from facemask.core import atomic_path
+    from facemask.evaluate import evaluate_sets
     from facemask.hands import hand_bank, split_bank
     from facemask.inference import FaceMasker
     data = a.data or str(data_root()/'prepared')
@@ -110,13 +111,10 @@ def cmd_evaluate(a):
     masker = FaceMasker.from_pretrained(a.weights, device=a.device, accurate=not a.weights)  # the float32 checkpoint unless weights are given
     ids = json.loads(Path(a.split).read_text())[a.subset] if a.split else load_split(data)[a.subset]
     ids = ids[:a.limit]
-    report = {}
-    sets = [('clean', None)] + ([('hands', split_bank(hand_bank(hands), a.hand_val_fraction, a.hand_split_seed)[1])] if hands else [])
-    for name, bank in sets:
-        images, masks, occs = benchmark_set(data, ids, bank, a.seed)
-        report[name] = evaluate(masker.model.predict, images, masks, occs)[0]
-        print(name, json.dumps({k: round(v, 4) for k, v in report[name].items()}))
-    if a.output: Path(a.output).write_text(json.dumps(report, indent=1))
+    report = evaluate_sets(masker.model.predict, data, ids, split_bank(hand_bank(hands), a.hand_val_fraction, a.hand_split_seed)[1] if hands else None, a.seed)
+    for name, metrics in report.items(): print(name, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+    if a.output:
+        with atomic_path(a.output) as tmp: tmp.write_text(json.dumps(report, indent=1))
     return 0
 
 # %% ../nbs/06_cli.ipynb #c9cfce43
