@@ -6,7 +6,7 @@
 __all__ = ['atomic_path', 'atomic_dir', 'ImageReadError', 'read_image', 'read_mask', 'write_image']
 
 # %% ../nbs/00_core.ipynb #4a9f111b
-import contextlib, os, shutil, tempfile, warnings
+import contextlib, os, shutil, tempfile
 from pathlib import Path
 
 import cv2
@@ -70,14 +70,14 @@ def read_image(path):
     if not path.is_file(): raise ImageReadError(f'{path}: no such file')
     if path.stat().st_size == 0: raise ImageReadError(f'{path}: empty file (0 bytes)')
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                return _to_rgb8(img)
+        with Image.open(path) as img:
+            if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # checked here, not by turning Pillow's warning into an error: that filter is process-wide, and readers run in threads
+                raise ImageReadError(f'{path}: too large ({img.width}x{img.height} pixels; at most {Image.MAX_IMAGE_PIXELS:,})')
+            img.load()
+            return _to_rgb8(ImageOps.exif_transpose(img))
+    except ImageReadError: raise
     except Image.UnidentifiedImageError: raise ImageReadError(f'{path}: not an image (unknown or unsupported format)') from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageReadError(f'{path}: unreadable image ({e})') from None
 
 # %% ../nbs/00_core.ipynb #ad13fd95
