@@ -380,6 +380,7 @@ def _audio_into(container, audio):
 @patch
 def predict_video(self: FaceMasker, path, out_path=None, overlay_path=None, frames_dir=None, smoothing=0.8, progress=True):
     "Mask the video at `path` into a lossless mask video `out_path` and/or one PNG per frame in `frames_dir`, and an H.264 overlay with its audio; returns the frame count. Frames go `batch_size` at a time through `predict_proba_clip`."
+    if Path(path).is_file() and Path(path).stat().st_size == 0: raise ImageReadError(f'{path}: empty file (0 bytes)')
     try: inp = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e: raise ImageReadError(f'{path}: cannot open as a video ({e})') from None
     with inp, contextlib.ExitStack() as stack:

@@ -107,10 +107,10 @@ def test_video_keeps_frames_size_and_rate(masker, hopper, tmp_path):
         assert round(cap.get(cv2.CAP_PROP_FPS)) == 12
 
 def test_broken_video_is_reported(masker, tmp_path):
-    (tmp_path/'bad.mp4').write_bytes(b'\x00' * 100)
-    s = masker.mask_files([tmp_path/'bad.mp4'], tmp_path/'out', log=lambda m: None, progress=False)
-    assert len(s['failed']) == 1 and 'bad.mp4' in s['failed'][0]
-    assert not (tmp_path/'out'/'bad.mp4').exists()
+    (tmp_path/'bad.mp4').write_bytes(b'\x00' * 100); (tmp_path/'empty.mov').write_bytes(b'')
+    s = masker.mask_files([tmp_path/'bad.mp4', tmp_path/'empty.mov'], tmp_path/'out', log=lambda m: None, progress=False)
+    assert len(s['failed']) == 2 and 'bad.mp4: cannot open as a video' in s['failed'][0] and s['failed'][1] == f"{tmp_path/'empty.mov'}: empty file (0 bytes)"
+    assert not (tmp_path/'out'/'bad.mp4').exists() and not (tmp_path/'out'/'empty.mp4').exists()
 
 def run_cli(*args):
     return subprocess.run([str(REPO/'.venv'/'bin'/'facemask') if (REPO/'.venv'/'bin'/'facemask').exists() else 'facemask', *map(str, args)],
