@@ -127,14 +127,17 @@ def score(masker, d):
     r['skin'] = {'quartile_iou': [float(pooled_iou(counts['clean'][q == k])) if (q == k).any() else None for k in range(4)],
                  'darkest_tenth_iou': float(pooled_iou(counts['clean'][d['tenth']]))}
     r['skin']['darkest_quartile_gap'] = overall - r['skin']['quartile_iou'][0]
-    share = np.array([(p > 127).mean() for p in predict_all(masker, d['noface'])])
-    px = np.array([p.size for p in d['noface']])
-    nf = lambda sel: {'photos_with_face_px': float((share[sel] > 0).mean()), 'pixels_called_face': float((share[sel] * px[sel]).sum() / px[sel].sum())} if sel.any() else None
-    r['no_face'] = {'all': nf(np.ones(len(share), bool)), 'animals': nf(d['animal']), 'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
-                    'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
-    share = np.array([(p > 127).mean() for p in predict_all(masker, d['dark_noface'])])
-    r['dark_no_face'] = nf(np.ones(len(share), bool)) | {'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
-                                                         'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
+    px, everyone = np.array([p.size for p in d['noface']]), np.ones(len(d['noface']), bool)
+    def painted(images):
+        "For the no-face photos `images` (in daylight or dark): a summary of any selection of them, and the photos painted."
+        share = np.array([(p > 127).mean() for p in predict_all(masker, images)])
+        summary = lambda sel: {'photos_with_face_px': float((share[sel] > 0).mean()), 'pixels_called_face': float((share[sel] * px[sel]).sum() / px[sel].sum())} if sel.any() else None
+        return summary, {'animal_photos_with_face_px': int((share[d['animal']] > 0).sum()),
+                         'with_face_px': [[d['noface_names'][i], float(share[i])] for i in np.argsort(-share) if share[i] > 0]}
+    summary, photos = painted(d['noface'])
+    r['no_face'] = {'all': summary(everyone), 'animals': summary(d['animal'])} | photos
+    summary, photos = painted(d['dark_noface'])
+    r['dark_no_face'] = summary(everyone) | photos
     for s in ('covered', 'dim'):
         c = face_counts(predict_all(masker, d[s][0]), d[s][1])
         r[s] = {'pooled_iou': float(pooled_iou(c)), 'faces_lost': int((c[:, 0] / np.maximum(1, c.sum(1)) < 0.5).sum())}

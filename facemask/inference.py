@@ -266,13 +266,13 @@ def plan_outputs(files, out_dir, overwrite=False, overlay_on=False, cutout_on=Fa
     "Split `files` before any work: (to do, skipped as finished, failed: an output another file writes, or one that would replace an input)."
     todo, skipped, failed, claimed, inputs = [], [], [], {}, {p.resolve() for p in files}
     for path in files:
-        outs = list(_outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values())
-        if taken := next((o for o in outs if o.resolve() in claimed), None):
-            failed.append(f'{path}: output name {taken.name} already taken by {claimed[taken.resolve()]}'); continue
-        if mine := next((o for o in outs if o.resolve() in inputs), None):
-            failed.append(f'{path}: its output {mine} would replace an input file; write the outputs to another folder'); continue
-        claimed |= {o.resolve(): path for o in outs}
-        (skipped if all(o.exists() for o in outs) and not overwrite else todo).append(path)
+        outs = {o.resolve(): o for o in _outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values()}
+        if taken := next((k for k in outs if k in claimed), None):
+            failed.append(f'{path}: output name {taken.name} already taken by {claimed[taken]}'); continue
+        if mine := next((k for k in outs if k in inputs), None):
+            failed.append(f'{path}: its output {outs[mine]} would replace an input file; write the outputs to another folder'); continue
+        claimed |= dict.fromkeys(outs, path)
+        (skipped if all(o.exists() for o in outs.values()) and not overwrite else todo).append(path)
     return todo, skipped, failed
 
 def _stop_message(reason, done, total, finished):

@@ -447,11 +447,10 @@ def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, har
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
     copies = harder_faces(faces, [read_mask(d/'masks'/f'{i}.png') for d, i in pairs],
                           split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None, copies=harder) if harder else []
-    others = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]]
-    rng = np.random.default_rng(7)
-    others += [relight(image, rng, 'low') for _ in range(dark) for image in others]
+    photos, rng = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]], np.random.default_rng(7)
+    others = photos + [relight(image, rng, 'low') for _ in range(dark) for image in photos]
     model, passed = fit_presence(model, candidate_crops(model, faces + copies, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
     extra = {k: v for k, v in ckpt.items() if k not in ('config', 'state_dict')}
-    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(others), 'dark': int(dark), **passed}
+    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(photos), 'dark': int(dark), **passed}
     save_model(model, out, half=any(v.dtype == torch.float16 for v in ckpt['state_dict'].values()), **extra)
     return Path(out), passed
