@@ -11,7 +11,7 @@ import argparse, json, os, sys
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #ec3ac373
-BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'ray')
+BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'any_angle', 'ray')
 
 def cmd_predict(a):
     if a.accurate and a.weights: sys.exit(f'facemask predict: --accurate picks the shipped float32 checkpoint and --weights {a.weights} another model: give one of them')
@@ -22,7 +22,7 @@ def cmd_predict(a):
         s = mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, workers=a.workers)
         return 1 if s['failed'] or 'stopped' in s or not (s['written'] or s['skipped']) else 0
     options = dict(accurate=a.accurate, refine=not a.no_refine, levels=1 if a.levels is None else a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
-                   threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip)
+                   threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip, any_angle=a.any_angle)
     files = dict(overwrite=a.overwrite, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
     if a.ray is not None:
         from facemask.cluster import mask_files_ray
@@ -96,7 +96,7 @@ def cmd_fit_presence(a):
     hands = a.hands or (str(data_root()/'hands') if (data_root()/'hands').exists() else None)
     for path in (a.weights, data, noface) + ((hands,) if hands else ()):
         if not Path(path).exists(): sys.exit(f'facemask fit-presence: {path}: no such file or folder')
-    path, passed = fit_presence_on(a.weights, a.output, data, noface, extra_data=a.extra_data, hands=hands, harder=a.harder, threshold=a.threshold, limit=a.limit, dark=a.dark)
+    path, passed = fit_presence_on(a.weights, a.output, data, noface, extra_data=a.extra_data, hands=hands, harder=a.harder, threshold=a.threshold, limit=a.limit, dark=a.dark, roll=a.roll, roll_degrees=a.roll_degrees)
     print(f"wrote {path}: its presence head passes {passed['faces_passed']:.1%} of the face crops and {passed['others_passed']:.1%} of the others it was fitted on")
     return 0
 
@@ -135,6 +135,7 @@ def parser():
     pr.add_argument('--no-refine', action='store_true', help='one pass over the whole frame (no tiles, no crop-and-refine)')
     pr.add_argument('--no-presence', action='store_true', help="keep candidate regions that the model's face-presence head rejects (pets, objects); default: drop them")
     pr.add_argument('--keep-unconfirmed', action='store_true', help='keep a candidate face that the close-up pass does not confirm (turned heads never vanish; more false faces)')
+    pr.add_argument('--any-angle', action='store_true', help='also look at each photo turned by 90, 180 and 270 degrees and keep the turn that looks most like a face (people lying down, photos on their side): about 3x slower (the whole-frame pass runs four times), and photos without a face get false faces more often')
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
     pr.add_argument('--levels', type=int, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
@@ -206,6 +207,8 @@ def parser():
     pf.add_argument('--hands', help='hand photos, images/ + masks/, whose training part is pasted over harder copies of the faces (default: hands/ of the data root, where it exists)')
     pf.add_argument('--noface', help='photos without a face, images/*.jpg; their noface_split train part gives the rest (default: no-face/ of the data root)')
     pf.add_argument('--dark', type=int, default=0, metavar='N', help='also N copies of each no-face photo in low light, as negatives (default 0; generalisation.md measures 1: dark rooms without a face stay empty, the darkest faces are lost more often)')
+    pf.add_argument('--roll', type=int, default=0, metavar='N', help='also N copies of every face and no-face photo turned (see --roll-degrees; default 0; for a network trained with p_roll, whose head must keep faces at any angle: rolled.md)')
+    pf.add_argument('--roll-degrees', type=float, default=180.0, metavar='D', help='with --roll: turned by up to D degrees either way (default 180: any way up)')
     pf.add_argument('--harder', type=int, default=1, metavar='N', help='harder copies of each face: a face covering, other skin tone and light, or a hand, in turn (default 1; 0: the photos as they are, an ablation)')
     pf.add_argument('--threshold', type=float, default=0.5, help='presence probability from which a region is a face (default 0.5)')
     pf.add_argument('--limit', type=int, help='use at most this many photos of each folder')

@@ -6,8 +6,8 @@
 __all__ = ['HOW_TO_GET', 'CELEBAMASK_HQ_DRIVE_ID', 'CELEBAMASK_PARTS', 'FACE_PARTS', 'UNKNOWN', 'MULTIPOSE_VAL_PEOPLE',
            'data_root', 'celebamask_root', 'have_data', 'download', 'extract_folder', 'download_celebamask_hq',
            'merge_parts', 'part_files', 'image_ids', 'face_mask', 'official_split', 'seeded_split', 'prepare',
-           'random_affine', 'color_jitter', 'load_split', 'FaceMaskDataset', 'face_lightness', 'lightness_quartiles',
-           'multipose_mask', 'prepare_multipose', 'JoinedDataset']
+           'random_affine', 'color_jitter', 'random_roll', 'load_split', 'FaceMaskDataset', 'face_lightness',
+           'lightness_quartiles', 'multipose_mask', 'prepare_multipose', 'JoinedDataset']
 
 # %% ../nbs/00_data.ipynb #7f0707c3
 import http.client, json, os, re, shutil, sys, tempfile, urllib.request, zipfile
@@ -209,6 +209,14 @@ def color_jitter(image, rng, strength=0.25):
     x = np.clip(x, 0, 1) ** rng.uniform(1-strength/2, 1+strength/2)
     return (x * 255 + 0.5).astype(np.uint8)
 
+# %% ../nbs/00_data.ipynb #b1e0c0a2
+def random_roll(image, mask, rng, degrees=180.0):
+    "Turn image (bilinear) and mask (nearest) together about their centre by a random angle of up to `degrees` either way (180: any way up; in-plane roll: a person lying down, a photo on its side); same size, borders mirrored as `random_affine` does."
+    h, w = mask.shape[:2]
+    M = cv2.getRotationMatrix2D((w/2, h/2), rng.uniform(-degrees, degrees), 1.0)
+    warp = lambda a, interp: cv2.warpAffine(a, M, (w, h), flags=interp, borderMode=cv2.BORDER_REFLECT_101)
+    return warp(image, cv2.INTER_LINEAR), warp(mask, cv2.INTER_NEAREST)
+
 # %% ../nbs/00_data.ipynb #fb4db10d
 UNKNOWN = 128  # mask value of pixels whose label is unknown (partly labelled photos): the loss ignores them
 
@@ -217,9 +225,9 @@ def load_split(prepared):
     return json.loads((Path(prepared)/'split.json').read_text())
 
 class FaceMaskDataset(Dataset):
-    "Image/mask pairs from a `prepare`d folder, resized (train: randomly warped) to `size`."
-    def __init__(self, prepared, ids, size=256, train=False, augment=None, seed=0):
-        self.root, self.ids, self.size, self.train, self.augment, self.seed = Path(prepared), list(ids), size, train, augment, seed
+    "Image/mask pairs from a `prepare`d folder, resized (train: randomly warped, then `augment`ed, and a `roll` share of them turned by up to `roll_degrees`) to `size`."
+    def __init__(self, prepared, ids, size=256, train=False, augment=None, seed=0, roll=0.0, roll_degrees=180.0):
+        self.root, self.ids, self.size, self.train, self.augment, self.seed, self.roll, self.roll_degrees = Path(prepared), list(ids), size, train, augment, seed, roll, roll_degrees
     def __len__(self): return len(self.ids)
     def load(self, i):
         "Image (RGB uint8) and mask (0/255 uint8) at their stored size."
@@ -231,6 +239,7 @@ class FaceMaskDataset(Dataset):
             rng = np.random.default_rng([self.seed, i])
             image, mask = random_affine(image, mask, rng, self.size)
             if self.augment is not None: image, mask = self.augment(image, mask, rng)
+            if self.roll and rng.random() < self.roll: image, mask = random_roll(image, mask, rng, self.roll_degrees)
             image = color_jitter(image, rng)
         else:
             image = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)

@@ -142,12 +142,14 @@ def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(image
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
-    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16, hold=0.1):
-        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck, self.hold = model, refine, levels, batch_size, confirm, flip, speck, hold
+    def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16, hold=0.1, any_angle=False):
+        self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck, self.hold, self.any_angle = model, refine, levels, batch_size, confirm, flip, speck, hold, any_angle
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
             raise ValueError(f'presence=True: {NO_PRESENCE_HEAD}')
+        if any_angle and not self.presence:
+            raise ValueError('any_angle=True turns each photo the way the face-presence head scores highest: it needs the head (presence not False)')
 
     @classmethod
     def from_pretrained(cls, path=None, device='auto', accurate=False, **kwargs):
@@ -171,6 +173,14 @@ class FaceMasker:
         return [[next(probs) for _ in bs] for bs in boxes], [[next(scores) for _ in bs] for bs in boxes]
 
     def _face(self, score): return score >= self.model.config.presence_threshold
+
+    def _upright(self, images):
+        "The whole-frame pass over each image turned by 0, 90, 180 and 270 degrees, kept for the turn its presence scores highest: (turned images, probabilities, presence, quarter turns)."
+        n, looks = len(images), [np.ascontiguousarray(np.rot90(im, k)) for k in range(4) for im in images]
+        probs, scores = self._proba(looks)
+        turns = [int(np.argmax(scores[i::n])) for i in range(n)]
+        pick = lambda seq: [seq[k * n + i] for i, k in enumerate(turns)]
+        return pick(looks), pick(probs), pick(scores), turns
 
     def _refine(self, images, coarse, presence, levels=None, seeds=None):
         "Add what the tiles (`levels`; default the masker's) see to the whole-frame view, then let a sharper close-up of each candidate region decide its blob; a view without a face (`presence`) keeps nothing; what a close-up finds beside its blob gets a close-up of its own. `seeds`: per image, regions of the frame before, looked at closer too and kept where their close-up's presence is at least `hold`."
@@ -205,8 +215,9 @@ class FaceMasker:
         "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
         one = _is_one(images)
         images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
-        probs, presence = self._proba(images)
+        images, probs, presence, turns = self._upright(images) if self.any_angle else (images, *self._proba(images), [0] * len(images))
         if self.refine: probs = self._refine(images, probs, presence)
+        probs = [np.ascontiguousarray(np.rot90(p, -k)) if k else p for p, k in zip(probs, turns)]
         return probs[0] if one else probs
 
     def to_mask(self, prob):
@@ -347,7 +358,7 @@ def smooth_step(prev, prob, strength=0.8):
 def predict_proba_clip(self: FaceMasker, frames, before=None):
     "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least the masker's `hold`."
     size = self.model.config.input_size
-    if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self.predict_proba(frames)
+    if self.any_angle or not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self.predict_proba(frames)  # any_angle: each frame turned on its own
     faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
     coarse, presence = self._proba(frames)  # the whole-frame views of all frames in shared batches: they need no seeds
     probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before))

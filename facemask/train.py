@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .core import atomic_path, read_image, read_mask
-from .data import FaceMaskDataset, JoinedDataset, face_lightness, lightness_quartiles, load_split
+from .data import FaceMaskDataset, JoinedDataset, face_lightness, lightness_quartiles, load_split, random_roll
 from .hands import (Backdrop, Compose, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, SkinToneLight,
                             face_free_patches, hand_bank, noface_split, relight, split_bank)
 from .inference import face_regions
@@ -51,6 +51,8 @@ class TrainConfig:
     p_light: float = 0.0                 # low light, colour cast or side light (`SkinToneLight`)
     light_last: bool = False             # relight last, so hands, objects and no-face photos share the light (False: the face photo alone, before them)
     dark_weight: float = 1.0             # faces of the darkest skin-lightness quartile drawn this many times as often
+    p_roll: float = 0.0                  # share of training items turned after the occluders (`random_roll`: people lying down, photos on their side)...
+    roll_degrees: float = 180.0          # ...by up to this many degrees either way (180: any way up)
     hand_val_fraction: float = 0.25
     hand_split_seed: int = 0             # which hand photos are held out; apart from `seed`, so every training seed holds out the same hands
     backbone: str = ModelConfig.backbone
@@ -166,9 +168,9 @@ def make_loaders(cfg, rank=0, world=1):
     split = load_split(cfg.data)
     train_ids, val_ids = split['train'][:cfg.limit], split['val'][:cfg.limit]
     augment = occlusion_transform(cfg, train_ids)
-    train_ds = FaceMaskDataset(cfg.data, train_ids, cfg.input_size, train=True, augment=augment, seed=cfg.seed)
+    train_ds = FaceMaskDataset(cfg.data, train_ids, cfg.input_size, train=True, augment=augment, seed=cfg.seed, roll=cfg.p_roll, roll_degrees=cfg.roll_degrees)
     if cfg.extra_data:
-        extra = FaceMaskDataset(cfg.extra_data, load_split(cfg.extra_data)['train'][:cfg.limit], cfg.input_size, train=True, augment=augment, seed=cfg.seed)
+        extra = FaceMaskDataset(cfg.extra_data, load_split(cfg.extra_data)['train'][:cfg.limit], cfg.input_size, train=True, augment=augment, seed=cfg.seed, roll=cfg.p_roll, roll_degrees=cfg.roll_degrees)
         train_ds = JoinedDataset(train_ds, extra)
     val_ds = FaceMaskDataset(cfg.data, val_ids[rank::world], cfg.input_size)
     kw = dict(num_workers=cfg.workers, pin_memory=_device(cfg).type == 'cuda', persistent_workers=cfg.workers > 0)
@@ -440,8 +442,8 @@ def fit_presence(model, faces, others, l2=1e-3, threshold=0.5):
     return model, passed
 
 # %% ../nbs/03_training.ipynb #16139673
-def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None, dark=0):
-    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder` `harder_faces` copies, with the training part of `hands`) and the `noface_split` train photos of `noface` (each also `dark` copies in low light); write `out` (same precision and entries as `weights`)."
+def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, harder=1, l2=1e-3, threshold=0.5, limit=None, dark=0, roll=0, roll_degrees=180.0):
+    "Fit the presence head of checkpoint `weights` on the 'train' photos of the prepared folders `data` and `extra_data` (each also `harder` `harder_faces` copies, with the training part of `hands`) and the `noface_split` train photos of `noface` (each also `dark` copies in low light); with `roll`, also that many copies of every one of them turned by up to `roll_degrees` (`random_roll`, for a network trained with `p_roll`); write `out` (same precision and entries as `weights`)."
     model, ckpt = load_model(weights), torch.load(weights, map_location='cpu', weights_only=False)
     pairs = [(Path(d), i) for d in (data, extra_data) if d for i in load_split(d)['train'][:limit]]
     faces = [read_image(d/'images'/f'{i}.jpg') for d, i in pairs]
@@ -449,8 +451,11 @@ def fit_presence_on(weights, out, data, noface, extra_data=None, hands=None, har
                           split_bank(hand_bank(hands), 0.25, 0)[0] if hands else None, copies=harder) if harder else []
     photos, rng = [read_image(Path(noface)/'images'/n) for n in noface_split(noface)[0][:limit]], np.random.default_rng(7)
     others = photos + [relight(image, rng, 'low') for _ in range(dark) for image in photos]
-    model, passed = fit_presence(model, candidate_crops(model, faces + copies, largest=True), candidate_crops(model, others) + random_squares(others), l2, threshold)
+    turned = lambda images: [random_roll(im, np.zeros(im.shape[:2], np.uint8), rng, roll_degrees)[0] for _ in range(roll) for im in images]
+    copies, others = copies + turned(faces + copies), others + turned(others)
+    with_face, without = candidate_crops(model, faces + copies, largest=True), candidate_crops(model, others) + random_squares(others)
+    model, passed = fit_presence(model, with_face, without, l2, threshold)
     extra = {k: v for k, v in ckpt.items() if k not in ('config', 'state_dict')}
-    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(photos), 'dark': int(dark), **passed}
+    extra['fitted_presence'] = {'weights': str(weights), 'face_photos': len(faces), 'harder': int(harder), 'hands': str(hands), 'noface_photos': len(photos), 'dark': int(dark), 'roll': int(roll), 'roll_degrees': float(roll_degrees), 'face_crops': len(with_face), 'other_crops': len(without), **passed}
     save_model(model, out, half=any(v.dtype == torch.float16 for v in ckpt['state_dict'].values()), **extra)
     return Path(out), passed

@@ -1,4 +1,5 @@
 import json
+import pytest
 from conftest import SHARED, needs_shared
 
 @needs_shared
@@ -12,3 +13,17 @@ def test_evaluate_scores_weights_of_your_own(tmp_path):
     assert main(args) == 0
     report = json.loads((tmp_path/'report.json').read_text())
     assert set(report) == {'clean', 'hands'} and report['clean']['n'] == 2 and report['clean']['pooled_iou'] > 0.8
+
+def test_predict_any_angle_finds_a_face_on_its_side(tmp_path, masker, hopper):
+    "`facemask predict --any-angle`: the example photo on its side gets the upright photo's mask, turned; without it the default loses most of the face; --bulk refuses it."
+    import numpy as np
+    from facemask.cli import main
+    from facemask.core import read_mask, write_image
+    write_image(tmp_path/'side.jpg', np.ascontiguousarray(np.rot90(hopper)))
+    truth = np.rot90(masker.predict(hopper)) > 0
+    iou = lambda m: (m & truth).sum() / (m | truth).sum()
+    assert main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'plain'), '--device', 'cpu']) == 0
+    assert main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'any'), '--any-angle', '--device', 'cpu']) == 0
+    plain, turned = (read_mask(tmp_path/d/'side.png') > 0 for d in ('plain', 'any'))
+    assert iou(turned) > 0.95 and iou(plain) < 0.5, (iou(turned), iou(plain))
+    with pytest.raises(SystemExit, match='--any-angle not supported'): main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'bulk'), '--bulk', '--any-angle'])

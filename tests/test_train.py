@@ -62,13 +62,14 @@ def test_fit_presence_cli_adds_a_head_and_leaves_the_masks(tmp_path):
     source['state_dict'] = {k: v for k, v in source['state_dict'].items() if not k.startswith('presence.')}
     torch.save(source, plain)
     r = subprocess.run([sys.executable, '-c', 'import sys; from facemask.cli import main; sys.exit(main())', 'fit-presence', str(plain), '-o', str(tmp_path/'fitted.pt'),
-                        '--data', str(prepared), '--noface', str(SHARED/'no-face'), '--limit', '8', '--harder', '2'], capture_output=True, text=True)
+                        '--data', str(prepared), '--noface', str(SHARED/'no-face'), '--limit', '8', '--harder', '2', '--roll', '1'], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'of the face crops' in r.stdout
     fitted, before = load_model(tmp_path/'fitted.pt'), load_model(plain)
     assert fitted.config.presence and not before.config.presence
     ckpt = torch.load(tmp_path/'fitted.pt', weights_only=False)
     assert ckpt['fitted_presence']['noface_photos'] == 8 and ckpt['fitted_presence']['harder'] == 2 and next(iter(ckpt['state_dict'].values())).dtype == torch.float16
+    assert ckpt['fitted_presence']['roll'] == 1 and ckpt['fitted_presence']['face_crops'] > 8 * 3  # 8 faces and 16 harder copies, and turned copies of them
     image = read_image(SHARED/'CelebAMask-HQ-mini'/'CelebA-HQ-img'/'0.jpg')
     probs, score = fitted.predict_proba(image, presence=True)
     assert np.array_equal(probs, before.predict_proba(image)) and score > 0.5
