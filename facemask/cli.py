@@ -15,6 +15,7 @@ BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels'
 
 def cmd_predict(a):
     if a.accurate and a.weights: sys.exit(f'facemask predict: --accurate picks the shipped float32 checkpoint and --weights {a.weights} another model: give one of them')
+    if a.any_angle and a.no_presence: sys.exit('facemask predict: --any-angle turns each photo the way the face-presence head scores highest, and --no-presence leaves the head out: give one of them')
     if a.bulk:
         if given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) is not None and getattr(a, k) is not False]:  # given, even as 0
             sys.exit(f"facemask predict --bulk: {', '.join(given)} not supported: the bulk path writes hard masks from one whole-frame pass")

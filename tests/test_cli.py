@@ -15,7 +15,7 @@ def test_evaluate_scores_weights_of_your_own(tmp_path):
     assert set(report) == {'clean', 'hands'} and report['clean']['n'] == 2 and report['clean']['pooled_iou'] > 0.8
 
 def test_predict_any_angle_finds_a_face_on_its_side(tmp_path, masker, hopper):
-    "`facemask predict --any-angle`: the example photo on its side gets the upright photo's mask, turned; without it the default loses most of the face; --bulk refuses it."
+    "`facemask predict --any-angle`: the example photo on its side gets the upright photo's mask, turned; without it the default loses most of the face; --bulk and --no-presence refuse it."
     import numpy as np
     from facemask.cli import main
     from facemask.core import read_mask, write_image
@@ -27,3 +27,5 @@ def test_predict_any_angle_finds_a_face_on_its_side(tmp_path, masker, hopper):
     plain, turned = (read_mask(tmp_path/d/'side.png') > 0 for d in ('plain', 'any'))
     assert iou(turned) > 0.95 and iou(plain) < 0.5, (iou(turned), iou(plain))
     with pytest.raises(SystemExit, match='--any-angle not supported'): main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'bulk'), '--bulk', '--any-angle'])
+    with pytest.raises(SystemExit, match='give one of them'): main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'np'), '--any-angle', '--no-presence'])
+    assert not (tmp_path/'np').exists()
