@@ -15,25 +15,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facemask.hands import from_smaller, motion_blur, recompress, to_gray
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'benchmarks'))
 SHARED = REPO.parent/'shared'/'data'
 
-def gray(im): return np.repeat(cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-def sepia(im): return np.clip(gray(im).astype(np.float32) * np.array([1.07, 0.74, 0.43], np.float32), 0, 255).astype(np.uint8)
-def blur(sigma): return lambda im: cv2.GaussianBlur(im, (0, 0), sigma)
-def shake(length): return lambda im: cv2.filter2D(im, -1, np.ones((1, length), np.float32) / length)  # horizontal motion blur
-def small(factor): return lambda im: cv2.resize(cv2.resize(im, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA), im.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-def jpeg(quality): return lambda im: cv2.imdecode(cv2.imencode('.jpg', np.ascontiguousarray(im[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)[..., ::-1]
-
 DEGRADATIONS = {  # name: (what it is, function of an RGB uint8 photo)
     'clean': ('as it is', lambda im: im),
-    'gray': ('black and white', gray), 'sepia': ('sepia print', sepia),
-    'blur2': ('out of focus, Gaussian sigma 2 px', blur(2)), 'blur4': ('out of focus, sigma 4 px', blur(4)),
-    'shake15': ('shaken, 15 px horizontal motion blur', shake(15)),
-    'small4': ('from a 4x smaller image (128 px face photo)', small(4)), 'small8': ('from an 8x smaller image (64 px)', small(8)),
-    'jpeg20': ('JPEG quality 20', jpeg(20)), 'jpeg10': ('JPEG quality 10', jpeg(10)),
-}
+    'gray': ('black and white', to_gray), 'sepia': ('sepia print', lambda im: to_gray(im, sepia=True)),
+    'blur2': ('out of focus, Gaussian sigma 2 px', lambda im: cv2.GaussianBlur(im, (0, 0), 2)), 'blur4': ('out of focus, sigma 4 px', lambda im: cv2.GaussianBlur(im, (0, 0), 4)),
+    'shake15': ('shaken, 15 px horizontal motion blur', lambda im: motion_blur(im, 15)),
+    'small4': ('from a 4x smaller image (128 px face photo)', lambda im: from_smaller(im, 4)), 'small8': ('from an 8x smaller image (64 px)', lambda im: from_smaller(im, 8)),
+    'jpeg20': ('JPEG quality 20', lambda im: recompress(im, 20)), 'jpeg10': ('JPEG quality 10', lambda im: recompress(im, 10)),
+}  # fixed amounts of facemask.hands.degrade's kinds, which training draws
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,7 +8,8 @@ __all__ = ['EGOHANDS_FIELDS', 'EGOHANDS_URL', 'TARGETS', 'FIRST_NON_ANIMAL', 'CO
            'egohands_to_folder', 'split_bank', 'match_color', 'match_blur_noise', 'paste', 'skin_filled', 'face_box',
            'place_hand', 'RandomHandPaste', 'mirrored', 'HandOcclusion', 'Compose', 'random_object', 'ObjectOcclusion',
            'face_free_patches', 'NoFace', 'is_animal', 'noface_split', 'Backdrop', 'face_covering', 'FaceCovering',
-           'shift_skin_tone', 'relight', 'SkinToneLight', 'degrade', 'Degrade', 'generate_occluded']
+           'shift_skin_tone', 'relight', 'SkinToneLight', 'to_gray', 'motion_blur', 'from_smaller', 'recompress',
+           'degrade', 'Degrade', 'generate_occluded']
 
 # %% ../nbs/01_hands.ipynb #3866be4e
 import json, re, shutil
@@ -477,24 +478,35 @@ class SkinToneLight:
 # %% ../nbs/01_hands.ipynb #d3a7e1b1
 DEGRADE_KINDS = ('gray', 'blur', 'shake', 'small', 'jpeg')
 
+def to_gray(image, sepia=False):
+    "`image` in black and white, or as a sepia print."
+    tint = np.float32([1.07, 0.74, 0.43]) if sepia else np.ones(3, np.float32)
+    return np.clip(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None].astype(np.float32) * tint, 0, 255).astype(np.uint8)
+
+def motion_blur(image, length, angle=0.0):
+    "`image` shaken along a line of `length` px at `angle` degrees (0: left to right)."
+    line = np.zeros((length, length), np.float32); line[length // 2] = 1
+    line = cv2.warpAffine(line, cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0), (length, length))
+    return cv2.filter2D(image, -1, line / line.sum())
+
+def from_smaller(image, factor):
+    "`image` shrunk `factor` times and blown up again: a face cut from a small photo."
+    h, w = image.shape[:2]
+    return cv2.resize(cv2.resize(image, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
+
+def recompress(image, quality):
+    "`image` saved as a JPEG of `quality` and read back."
+    _, buf = cv2.imencode('.jpg', np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
 def degrade(image, rng, kind=None):
     "`image` as a worse camera or an old print gives it, `kind` one of `DEGRADE_KINDS` (None: drawn): black and white (a third of them sepia), out of focus (Gaussian sigma 1-4 px), shaken (motion blur 5-17 px at any angle), from a 2-8x smaller image, or JPEG quality 10-50."
     kind = kind or DEGRADE_KINDS[rng.integers(len(DEGRADE_KINDS))]
-    h, w = image.shape[:2]
-    if kind == 'gray':
-        tint = np.float32([1.07, 0.74, 0.43]) if rng.random() < 1 / 3 else np.ones(3, np.float32)
-        return np.clip(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None].astype(np.float32) * tint, 0, 255).astype(np.uint8)
+    if kind == 'gray': return to_gray(image, sepia=rng.random() < 1 / 3)
     if kind == 'blur': return cv2.GaussianBlur(image, (0, 0), rng.uniform(1, 4))
-    if kind == 'shake':
-        n = int(rng.integers(5, 18)); line = np.zeros((n, n), np.float32); line[n // 2] = 1
-        line = cv2.warpAffine(line, cv2.getRotationMatrix2D(((n - 1) / 2, (n - 1) / 2), rng.uniform(0, 180), 1.0), (n, n))
-        return cv2.filter2D(image, -1, line / line.sum())
-    if kind == 'small':
-        f = rng.uniform(2, 8)
-        return cv2.resize(cv2.resize(image, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
-    if kind == 'jpeg':
-        _, buf = cv2.imencode('.jpg', np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(10, 51))])
-        return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+    if kind == 'shake': return motion_blur(image, int(rng.integers(5, 18)), rng.uniform(0, 180))
+    if kind == 'small': return from_smaller(image, rng.uniform(2, 8))
+    if kind == 'jpeg': return recompress(image, rng.integers(10, 51))
     raise ValueError(f'kind={kind!r}: expected one of {DEGRADE_KINDS}')
 
 class Degrade:
