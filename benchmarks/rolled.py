@@ -92,8 +92,8 @@ def main():
     for name, spec in specs.items():
         path, kwargs = parse_spec(spec)
         masker = maskers[name] = FaceMasker.from_pretrained(path, device='cpu', **kwargs)
-        rows[name] = {'spec': spec, 'faces': {d: score_faces(masker, [turn(f, d) for f in faces], [turn(t, d, mask=True) for t in truths]) for d in ANGLES},
-                      'noface': {d: painted(masker, [turn(im, d) for im in noface], noface_names) for d in (0, 90, 180)}}
+        rows[name] = {'spec': spec, 'faces': {str(d): score_faces(masker, [turn(f, d) for f in faces], [turn(t, d, mask=True) for t in truths]) for d in ANGLES},  # keys as JSON keeps them
+                      'noface': {str(d): painted(masker, [turn(im, d) for im in noface], noface_names) for d in (0, 90, 180)}}
         print(name, {d: (round(r['iou'], 4), r['lost']) for d, r in rows[name]['faces'].items()}, f'{time.time() - t0:.0f} s', flush=True)
     minutes, times = round((time.time() - t0) / 60, 1), {n: [] for n in maskers}
     for _ in range(a.rounds):
@@ -116,19 +116,15 @@ def markdown(rep):
            'Models: ' + '; '.join(f"`{n}` = `{r['spec']}`" for n, r in rows.items()) + '.\n',
            '## Faces: pooled IoU, faces lost\n',
            '| model | ' + ' | '.join(f'{d} deg' for d in ANGLES) + ' |', '|---' * (len(ANGLES) + 1) + '|']
-    out += [f'| {n} | ' + ' | '.join(f"{r['faces'][str(d)]['iou']:.4f}, {r['faces'][str(d)]['lost']}" for d in ANGLES) + ' |' for n, r in _keys(rows).items()]
+    out += [f'| {n} | ' + ' | '.join(f"{r['faces'][str(d)]['iou']:.4f}, {r['faces'][str(d)]['lost']}" for d in ANGLES) + ' |' for n, r in rows.items()]
     out += ['\n## Photos without a face: photos with any face pixel, share of all pixels\n', '| model | upright | on its side (90 deg) | upside down (180 deg) |', '|---|---|---|---|']
     out += [f'| {n} | ' + ' | '.join(f"{r['noface'][str(d)]['painted']} of {r['noface'][str(d)]['photos']}, {r['noface'][str(d)]['pixels']:.3%}" for d in (0, 90, 180)) + ' |'
-            for n, r in _keys(rows).items()]
+            for n, r in rows.items()]
     out += [f"\n## Time per upright 512x512 photo ({rep['timed']}, side by side)\n", '| model | median ms | p10 ms | p90 ms |', '|---|---|---|---|']
     out += [f"| {n} | {r['ms']['median']:.1f} | {r['ms']['p10']:.1f} | {r['ms']['p90']:.1f} |" for n, r in rows.items()]
     short = lambda n: n.split('_', 1)[1].rsplit('.', 1)[0]
     out += ['\nPainted photos, upright / on its side / upside down:\n']
-    out += [f'- {n}: ' + ' / '.join(', '.join(map(short, r['noface'][str(d)]['names'])) or 'none' for d in (0, 90, 180)) for n, r in _keys(rows).items()]
+    out += [f'- {n}: ' + ' / '.join(', '.join(map(short, r['noface'][str(d)]['names'])) or 'none' for d in (0, 90, 180)) for n, r in rows.items()]
     return '\n'.join(out) + '\n'
-
-def _keys(rows):
-    "Rows with the angles as strings, as JSON gives them back."
-    return {n: {**r, 'faces': {str(k): v for k, v in r['faces'].items()}, 'noface': {str(k): v for k, v in r['noface'].items()}} for n, r in rows.items()}
 
 if __name__ == '__main__': main()
