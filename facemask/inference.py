@@ -6,13 +6,14 @@
 __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'MP4_AUDIO_CODECS', 'CONFIG_KEY', 'INT8_RANGES',
            'default_weights', 'tile_boxes', 'above', 'face_blobs', 'face_regions', 'only_blob', 'hard_mask',
            'soft_mask', 'FaceMasker', 'overlay', 'cutout', 'expand_inputs', 'prefetch', 'plan_outputs', 'DiskFull',
-           'smooth_step', 'export_onnx', 'OnnxSegmenter']
+           'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from fractions import Fraction
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -368,11 +369,16 @@ def predict_proba_clip(self: FaceMasker, frames, before=None):
 # %% ../nbs/05_inference.ipynb #ff8405ef
 MP4_AUDIO_CODECS = {'aac', 'mp3', 'alac', 'opus', 'flac', 'ac3', 'eac3'}
 
-def _h264(container, rate, width, height, lossless):
-    "Add an H.264 stream: lossless gray (masks) or yuv420p at CRF 20 (overlays that browsers play)."
+def _h264(container, rate, width, height, lossless, time_base):
+    "Add an H.264 stream with timestamps in `time_base`: lossless gray (masks) or yuv420p at CRF 20 (overlays that browsers play)."
     s = container.add_stream('libx264', rate=rate, options={'qp': '0', 'preset': 'veryfast'} if lossless else {'crf': '20', 'preset': 'veryfast'})
-    s.width, s.height, s.pix_fmt = width, height, 'gray' if lossless else 'yuv420p'
+    s.width, s.height, s.pix_fmt, s.codec_context.time_base = width, height, 'gray' if lossless else 'yuv420p', time_base
     return s
+
+def _next_pts(pts, last, step):
+    "A decoded frame's own `pts`; where it has none or it does not move on from the `last`, one `step` after that (timestamps must rise)."
+    if pts is not None and (last is None or pts > last): return pts
+    return 0 if last is None else last + step
 
 def _even(rgb):
     "Pad to even height and width with edge pixels (yuv420p needs them)."
@@ -387,43 +393,57 @@ def _audio_into(container, audio):
     if audio.codec_context.name in MP4_AUDIO_CODECS: return container.add_stream_from_template(audio), True
     return container.add_stream('aac', rate=audio.rate), False
 
+# %% ../nbs/05_inference.ipynb #b8d42e13
+def display_turns(path):
+    "Quarter turns counter-clockwise (`np.rot90`'s `k`) that show the video at `path` as players show it: the display rotation of its first frame, rounded to a quarter turn; 0 when it has none."
+    with av.open(str(path)) as c:
+        for frame in c.decode(video=0): return round(frame.rotation / 90) % 4
+    return 0
+
 # %% ../nbs/05_inference.ipynb #86a04dcd
 @patch
 def predict_video(self: FaceMasker, path, out_path=None, overlay_path=None, frames_dir=None, smoothing=0.8, progress=True):
-    "Mask the video at `path` into a lossless mask video `out_path` and/or one PNG per frame in `frames_dir`, and an H.264 overlay with its audio; returns the frame count. Frames go `batch_size` at a time through `predict_proba_clip`."
+    "Mask the video at `path` into a lossless mask video `out_path` and/or one PNG per frame in `frames_dir`, and an H.264 overlay with its audio, all upright (`display_turns`) and each frame at the time of its input frame; returns the frame count. Frames go `batch_size` at a time through `predict_proba_clip`."
     if Path(path).is_file() and Path(path).stat().st_size == 0: raise ImageReadError(f'{path}: empty file (0 bytes)')
     try: inp = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e: raise ImageReadError(f'{path}: cannot open as a video ({e})') from None
     with inp, contextlib.ExitStack() as stack:
         if not inp.streams.video: raise ImageReadError(f'{path}: no video stream')
         vin = inp.streams.video[0]; vin.thread_type = 'AUTO'
+        try: turns = display_turns(path)
+        except av.error.FFmpegError as e: raise ImageReadError(f'{path}: broken video at its first frame ({e})') from None
         audio = inp.streams.audio[0] if inp.streams.audio and overlay_path else None
         rate, w, h = vin.average_rate or vin.guessed_rate or 25, vin.codec_context.width, vin.codec_context.height
+        if turns % 2: w, h = h, w
+        time_base = vin.time_base or Fraction(1, 90000)
+        step = max(1, round(1 / (rate * time_base)))  # one frame, in time_base ticks
         mp4 = lambda p: stack.enter_context(av.open(str(stack.enter_context(atomic_path(p))), 'w', format='mp4', options={'movflags': '+faststart'}))
         masks = mp4(out_path) if out_path else None
-        mstream = _h264(masks, rate, w, h, lossless=True) if masks else None
+        mstream = _h264(masks, rate, w, h, True, time_base) if masks else None
         ov = mp4(overlay_path) if overlay_path else None
-        ostream = _h264(ov, rate, w + w % 2, h + h % 2, lossless=False) if ov else None
+        ostream = _h264(ov, rate, w + w % 2, h + h % 2, False, time_base) if ov else None
         aout, copy = _audio_into(ov, audio) if audio else (None, False)
         frames_tmp = stack.enter_context(atomic_dir(frames_dir)) if frames_dir else None
-        bar, frames, prev, last, n = stack.enter_context(tqdm(total=vin.frames or None, desc=Path(path).name, unit='frame', disable=not progress)), [], None, None, 0
+        bar, frames, stamps, stamp, prev, last, n = stack.enter_context(tqdm(total=vin.frames or None, desc=Path(path).name, unit='frame', disable=not progress)), [], [], None, None, None, 0
         def emit():  # mask the frames read so far in one batch, then smooth and write them in order
             nonlocal prev, last, n
-            for rgb, prob in zip(frames, self.predict_proba_clip(frames, last) if frames else []):
+            for rgb, pts, prob in zip(frames, stamps, self.predict_proba_clip(frames, last) if frames else []):
                 prev = smooth_step(prev, prob, smoothing)
                 mask = self.to_mask(prev)
-                if masks: _encode(masks, mstream, mask, 'gray', n)
+                if masks: _encode(masks, mstream, mask, 'gray', pts)
                 if frames_tmp: write_image(frames_tmp/f'{n:06d}.png', mask)
-                if ov: _encode(ov, ostream, _even(overlay(rgb, mask)), 'rgb24', n)
+                if ov: _encode(ov, ostream, _even(overlay(rgb, mask)), 'rgb24', pts)
                 n, last = n + 1, prob
-            bar.update(len(frames)); frames.clear()
+            bar.update(len(frames)); frames.clear(); stamps.clear()
         try:
             for packet in inp.demux([s for s in (vin, audio) if s]):
                 if packet.stream.type == 'audio':
                     if copy and packet.dts is not None: packet.stream = aout; ov.mux(packet)
                     elif not copy: ov.mux([p for f in packet.decode() for p in aout.encode(f)])
                     continue
-                frames += [f.to_ndarray(format='rgb24') for f in packet.decode()]
+                for f in packet.decode():
+                    stamp = _next_pts(f.pts, stamp, step)
+                    frames.append(np.ascontiguousarray(np.rot90(f.to_ndarray(format='rgb24'), turns))); stamps.append(stamp)
                 if len(frames) >= self.batch_size: emit()
             emit()
         except av.error.FFmpegError as e:

@@ -258,6 +258,39 @@ def test_video_outputs_drop_into_users_tools(hopper, tmp_path):
         assert a.codec_context.name == 'aac' and abs(float(a.duration * a.time_base) - 1.5) < 0.1
     assert cv2.VideoCapture(str(tmp_path/'out'/'talk.mp4')).read()[0]  # OpenCV reads the lossless mask video too
 
+def still_clip(path, frame, rotation=0, n=3):
+    "A lossless clip of `n` copies of `frame`, with a display `rotation` (degrees counter-clockwise) as phones store portrait videos."
+    with av.open(str(path), 'w') as c:
+        v = c.add_stream('libx264', rate=10, options={'qp': '0'}); v.height, v.width = frame.shape[:2]; v.pix_fmt = 'yuv444p'
+        if rotation: v.set_display_rotation(rotation)
+        for k in range(n): f = av.VideoFrame.from_ndarray(frame, format='rgb24'); f.pts = k; c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    return path
+
+@pytest.mark.parametrize('rotation', [90, -90, 180])
+def test_phone_video_is_masked_upright(masker, hopper, tmp_path, rotation):
+    "A video stored on its side with a display rotation: masks and overlay come out as players show it, equal to the upright video's."
+    small = cv2.resize(hopper, (120, 150), interpolation=cv2.INTER_AREA)
+    still_clip(tmp_path/'up.mp4', small); still_clip(tmp_path/'phone.mp4', np.ascontiguousarray(np.rot90(small, -(rotation // 90))), rotation)
+    for name in ('up', 'phone'): masker.predict_video(tmp_path/f'{name}.mp4', tmp_path/f'{name}_mask.mp4', tmp_path/f'{name}_overlay.mp4', progress=False)
+    up, phone = decode(tmp_path/'up_mask.mp4'), decode(tmp_path/'phone_mask.mp4')
+    assert len(phone) == 3 and phone[0].shape == (150, 120) and (phone[-1] > 0).mean() > 0.05
+    assert all(np.array_equal(a, b) for a, b in zip(up, phone))
+    assert decode(tmp_path/'phone_overlay.mp4', 'rgb24')[0].shape == (150, 120, 3)
+
+def test_video_keeps_each_frames_time(masker, hopper, tmp_path):
+    "A clip whose frame rate drops midway (as phones film in the dark): mask and overlay frames come at the times of the input's frames."
+    from fractions import Fraction
+    ms, frame = [40, 73, 107, 140, 340, 373, 407, 640, 673], cv2.resize(hopper, (96, 120))
+    with av.open(str(tmp_path/'vfr.mp4'), 'w') as c:
+        v = c.add_stream('libx264', rate=30); v.width, v.height, v.pix_fmt = 96, 120, 'yuv420p'; v.codec_context.time_base = Fraction(1, 1000)
+        for t in ms: f = av.VideoFrame.from_ndarray(frame, format='rgb24'); f.pts, f.time_base = t, Fraction(1, 1000); c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    def times(path):
+        with av.open(str(path)) as c: return [round(f.time * 1000) for f in c.decode(video=0)]
+    assert masker.predict_video(tmp_path/'vfr.mp4', tmp_path/'m.mp4', tmp_path/'o.mp4', progress=False) == 9
+    assert times(tmp_path/'vfr.mp4') == times(tmp_path/'m.mp4') == times(tmp_path/'o.mp4') == ms
+
 def test_frames_writes_one_png_per_frame(masker, hopper, tmp_path):
     make_clip(tmp_path/'clip.mp4', hopper, seconds=0.7)
     s = masker.mask_files([tmp_path/'clip.mp4'], tmp_path/'out', frames_on=True, log=lambda m: None, progress=False)
