@@ -30,7 +30,7 @@ from .model import NO_PRESENCE_HEAD, FaceSegmenter, ModelConfig, _letterbox, bat
 
 # %% ../nbs/05_inference.ipynb #0c24ee22
 DEFAULT_WEIGHTS, FAST_WEIGHTS = 'facemask_mobilenetv2.pt', 'facemask_mobilenetv2_fast_int8.onnx'
-IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm'}
+IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.heic', '.heif', '.avif'}
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v'}
 
 def default_weights(accurate=True):

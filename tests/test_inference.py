@@ -29,6 +29,20 @@ def test_exif_orientation_is_honoured(masker, hopper, tmp_path):
     m1, m2 = masker.predict(up), masker.predict(hopper)
     assert m1.shape == m2.shape and ((m1 > 0) == (m2 > 0)).mean() > 0.97
 
+def test_heic_photos_in_a_folder_are_masked(hopper, tmp_path):
+    "iPhone photos (HEIC, named as iPhones name them) in a folder: found, read through pillow-heif and masked like the JPEG."
+    pytest.importorskip('pillow_heif').from_pillow(Image.fromarray(hopper)).save(tmp_path/'IMG_0001.HEIC', quality=95)
+    write_image(tmp_path/'IMG_0002.jpg', hopper)
+    r = run_cli('predict', tmp_path, '-o', tmp_path/'out')
+    assert r.returncode == 0 and '2 written' in r.stdout, r.stdout + r.stderr
+    heic, jpg = read_png(tmp_path/'out'/'IMG_0001.png'), read_png(tmp_path/'out'/'IMG_0002.png')
+    assert heic.shape == hopper.shape[:2] and ((heic > 0) == (jpg > 0)).mean() > 0.99 and (heic > 0).mean() > 0.03
+
+def test_heic_without_pillow_heif_names_the_install(tmp_path, monkeypatch):
+    (tmp_path/'photo.jpg').write_bytes(b'\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic' + bytes(64))  # a HEIC header, misnamed
+    monkeypatch.setitem(sys.modules, 'pillow_heif', None)  # as if not installed
+    with pytest.raises(ImageReadError, match=r"photo.jpg: a HEIC photo .*pip install 'facemask\[heic\]'"): read_image(tmp_path/'photo.jpg')
+
 @pytest.mark.parametrize('mode', ['L', 'RGBA', 'P', 'CMYK', 'I;16', 'LA'])
 def test_odd_image_modes(masker, hopper, tmp_path, mode):
     im = Image.fromarray(hopper)
