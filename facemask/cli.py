@@ -136,7 +136,7 @@ def parser():
     pr.add_argument('--no-refine', action='store_true', help='one pass over the whole frame (no tiles, no crop-and-refine)')
     pr.add_argument('--no-presence', action='store_true', help="keep candidate regions that the model's face-presence head rejects (pets, objects); default: drop them")
     pr.add_argument('--keep-unconfirmed', action='store_true', help='keep a candidate face that the close-up pass does not confirm (turned heads never vanish; more false faces)')
-    pr.add_argument('--any-angle', action='store_true', help='also look at each photo turned by 90, 180 and 270 degrees and keep the turn that looks most like a face (people lying down, photos on their side): about 3x slower (the whole-frame pass runs four times), and photos without a face get false faces more often')
+    pr.add_argument('--any-angle', action='store_true', help='also look at each photo turned by 90, 180 and 270 degrees and keep the turn that looks most like a face where one holds a face (people lying down, photos on their side; a wide shot of small faces stays upright): about 3x slower on photos (the whole-frame pass runs four times; a video: on its key frames), and photos without a face get false faces more often')
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
     pr.add_argument('--levels', type=int, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')

@@ -31,7 +31,7 @@ from .model import NO_PRESENCE_HEAD, FaceSegmenter, ModelConfig, _letterbox, bat
 # %% ../nbs/05_inference.ipynb #0c24ee22
 DEFAULT_WEIGHTS, FAST_WEIGHTS = 'facemask_mobilenetv2.pt', 'facemask_mobilenetv2_fast_int8.onnx'
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.heic', '.heif', '.avif'}
-VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v'}
+VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.3gp', '.mts', '.m2ts', '.mpg', '.mpeg', '.wmv', '.flv'}  # not .ts: TypeScript shares it
 
 def default_weights(accurate=True):
     "Path of the shipped model: the float32 checkpoint (`accurate`), or the fast CPU default (its network read out at stride 2, int8 ONNX)."
@@ -176,10 +176,10 @@ class FaceMasker:
     def _face(self, score): return score >= self.model.config.presence_threshold
 
     def _upright(self, images):
-        "The whole-frame pass over each image turned by 0, 90, 180 and 270 degrees, kept for the turn its presence scores highest: (turned images, probabilities, presence, quarter turns)."
+        "The whole-frame pass over each image turned by 0, 90, 180 and 270 degrees, kept for the turn its presence scores highest where one holds a face (at least the presence threshold), else upright: (turned images, probabilities, presence, quarter turns)."
         n, looks = len(images), [np.ascontiguousarray(np.rot90(im, k)) for k in range(4) for im in images]
         probs, scores = self._proba(looks)
-        turns = [int(np.argmax(scores[i::n])) for i in range(n)]
+        turns = [int(np.argmax(s)) if self._face(max(s)) else 0 for s in (scores[i::n] for i in range(n))]  # a wide shot whose faces are small scores low every way: its argmax is noise
         pick = lambda seq: [seq[k * n + i] for i, k in enumerate(turns)]
         return pick(looks), pick(probs), pick(scores), turns
 
@@ -357,14 +357,23 @@ def smooth_step(prev, prob, strength=0.8):
 # %% ../nbs/05_inference.ipynb #cb6c6312
 @patch
 def predict_proba_clip(self: FaceMasker, frames, before=None):
-    "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least the masker's `hold`."
+    "`predict_proba` of consecutive video frames (RGB arrays of one size), tiles on the first only; each frame also looks closer where the one before it (for the first: the map `before`) found faces, and keeps them while their presence is at least the masker's `hold`. With `any_angle`, all frames are turned the way the first one is."
+    if self.any_angle and frames: return self._clip_turned(frames, before)
     size = self.model.config.input_size
-    if self.any_angle or not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self.predict_proba(frames)  # any_angle: each frame turned on its own
+    if not (self.refine and frames and tile_boxes(*frames[0].shape[:2], size, self.levels)): return self.predict_proba(frames)
     faces = lambda prob: None if prob is None else [face_blobs(prob, input_size=size, speck=self.speck)]
     coarse, presence = self._proba(frames)  # the whole-frame views of all frames in shared batches: they need no seeds
     probs = self._refine(frames[:1], coarse[:1], presence[:1], seeds=faces(before))
     for k in range(1, len(frames)): probs += self._refine(frames[k:k + 1], coarse[k:k + 1], presence[k:k + 1], levels=0, seeds=faces(probs[-1]))
     return probs
+
+@patch
+def _clip_turned(self: FaceMasker, frames, before=None):
+    "`predict_proba_clip` of `frames` turned by the quarter turn `any_angle` picks for the first of them: one whole-frame pass a frame instead of four, and one turn for the whole batch."
+    turn = self._upright(frames[:1])[3][0]
+    held = copy.copy(self); held.any_angle = False
+    turned = lambda im, k: np.ascontiguousarray(np.rot90(im, k))
+    return [turned(p, -turn) for p in held.predict_proba_clip([turned(f, turn) for f in frames], None if before is None else turned(before, turn))]
 
 # %% ../nbs/05_inference.ipynb #ff8405ef
 MP4_AUDIO_CODECS = {'aac', 'mp3', 'alac', 'opus', 'flac', 'ac3', 'eac3'}
