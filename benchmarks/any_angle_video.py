@@ -9,7 +9,7 @@ or a generated texture, upright and the same clips turned on their side (a perso
 that wrote no rotation); and held-out animal photos of ../shared/data/no-face, panned. The CPU default model. Writes
 benchmarks/reports/any_angle_video.md and .json.
 
-    python benchmarks/any_angle_video.py          # ~6 min on 2 CPU cores
+    python benchmarks/any_angle_video.py          # ~2 min on 2 CPU cores
 """
 import argparse, glob, json, tempfile, time
 from pathlib import Path
@@ -23,6 +23,7 @@ from facemask.hands import is_animal
 from facemask.inference import FaceMasker
 from noface_all import cpu_name, write_report
 from real_world import REPO, SHARED, iou, val_faces
+from rolled import turn
 from video_keyframes import counting, drifting_clip, panning_clip, write_clip
 
 METHODS = {'default': {}, 'each_frame': {'any_angle': True}, 'held': {'any_angle': True}}
@@ -31,7 +32,7 @@ LABELS = {'default': 'default (no any_angle)', 'each_frame': 'any_angle, every f
 
 def sideways(frames):
     "The clip's frames, truths and owner maps turned a quarter turn counter-clockwise."
-    return [tuple(np.ascontiguousarray(np.rot90(a)) for a in f) for f in frames]
+    return [tuple(turn(a, 90) for a in f) for f in frames]
 
 def score(masker, path, frames, sides, out):
     "Run `predict_video` on `path`; seconds, and per face and frame whether it was found (IoU over 0.5), pooled intersection and union."

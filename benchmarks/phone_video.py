@@ -20,6 +20,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'benchmarks'))
 SHARED = REPO.parent/'shared'/'data'
+from rolled import turn
 CLIPS = {'0': (0, False), '90': (90, False), '180': (180, False), '-90': (-90, False), 'hlg_90': (90, True)}  # (display rotation, degrees
 # counter-clockwise as FFmpeg and PyAV give it; HDR): the last is how iPhones record by default, HDR video held upright
 LABELS = {'0': 'display rotation 0 deg', '90': '90 deg', '180': '180 deg', '-90': '-90 deg', 'hlg_90': 'HDR (HLG, 10-bit HEVC), 90 deg'}
@@ -43,7 +44,7 @@ def hlg_yuv(rgb):
 
 def phone_clip(path, upright, rotation, hdr=False, n=2):
     "A lossless clip of `n` copies of `upright` stored turned by -`rotation`, with the display `rotation` that shows it upright: H.264 of the photo, or (`hdr`) HEVC of its HLG frame, tagged BT.2020 / HLG."
-    stored = np.ascontiguousarray(np.rot90(upright, -(rotation // 90)))
+    stored = turn(upright, -rotation)
     with av.open(str(path), 'w') as c:
         if hdr:
             v = c.add_stream('libx265', rate=30, options={'x265-params': 'lossless=1:bframes=0:log-level=error'}); v.pix_fmt = 'yuv420p10le'
@@ -68,7 +69,7 @@ def score_clips(masker, faces, truths, rotation, hdr, work):
         masker.predict_video(clip, frames_dir=work/f'{i}_frames', progress=False)
         mask = read_image(sorted((work/f'{i}_frames').iterdir())[-1])[..., 0]
         if mask.shape == truth.shape: shown += 1
-        else: mask = np.rot90(mask, rotation // 90)  # the stored orientation, turned as the player shows it
+        else: mask = turn(mask, rotation)  # the stored orientation, turned as the player shows it
         p, t = mask > 127, truth > 127
         hit = int((p & t).sum()); inter += hit; union += int((p | t).sum()); lost += hit < 0.5 * t.sum()
     return {'faces': len(faces), 'shown_size': shown, 'iou': inter / max(union, 1), 'lost': int(lost)}
