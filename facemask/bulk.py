@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .core import ImageReadError, read_image, write_image
-from .inference import VIDEO_SUFFIXES, DiskFull, _disk_full, _stop_message, default_weights, expand_inputs, plan_outputs, prefetch
+from .inference import VIDEO_SUFFIXES, DiskFull, _disk_full, _stop_message, default_weights, find_inputs, plan_outputs, prefetch
 from .model import fuse_batchnorm, load_model
 
 # %% ../nbs/09_bulk.ipynb #45445bc5
@@ -72,13 +72,17 @@ def whole_frame_masks(model, images, threshold=None):
     return out
 
 # %% ../nbs/09_bulk.ipynb #46cd4930
-def mask_files_bulk(inputs, out_dir, weights=None, device='auto', batch_size=64, threshold=None, overwrite=False, workers=None, progress=True, log=print):
-    "Photos (files, folders, globs) to `<stem>.png` masks in `out_dir` at a GPU's pace: threads read ahead and write PNGs, `decode_photos` and `whole_frame_masks` run in batches on `device`; finished outputs are skipped, files written atomically, each failure named. Returns `mask_files`' summary dict."
+def mask_files_bulk(inputs, out_dir, weights=None, device='auto', batch_size=64, threshold=None, overwrite=False, recursive=False, workers=None,
+                    progress=True, log=print):
+    "Photos (files, folders, globs; with `recursive`, their subfolders into the same subfolders) to `<stem>.png` masks in `out_dir` at a GPU's pace: threads read ahead and write PNGs, `decode_photos` and `whole_frame_masks` run in batches on `device`; finished outputs are skipped, files written atomically, each failure named. Returns `mask_files`' summary dict."
     device = ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
     workers, path = workers or min(16, os.cpu_count() or 1), Path(weights or default_weights())
     if path.suffix.lower() == '.onnx': raise ValueError(f'{path}: the bulk path runs a PyTorch checkpoint (.pt), not an ONNX file')
     model, out_dir = fuse_batchnorm(load_model(path, device)), Path(out_dir)
-    todo, skipped, duplicates = plan_outputs(expand_inputs(inputs), out_dir, overwrite)
+    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    for note in notes: log(f'note: {note}')
+    todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite)
+    dest = {p: out_dir/sub/f'{p.stem}.png' for p, sub in todo}
     summary, pending = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}, []
     bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)
     def failed(path, e):
@@ -103,11 +107,11 @@ def mask_files_bulk(inputs, out_dir, weights=None, device='auto', batch_size=64,
         for i, m in zip(ok, masks):
             try: m = whole_frame_masks(model, [images[i]], threshold)[0] if m is None else m
             except RuntimeError as e: failed(paths[i], e); bar.update(); continue
-            pending.append((paths[i], pool.submit(write_image, out_dir/f'{paths[i].stem}.png', m.cpu().numpy())))
+            pending.append((paths[i], pool.submit(write_image, dest[paths[i]], m.cpu().numpy())))
         settle(keep=len(batch))  # one batch of PNGs in flight while the next is decoded and masked
     for msg in duplicates: log(f'error: {msg}'); summary['failed'].append(msg)
-    photos = [p for p in todo if p.suffix.lower() not in VIDEO_SUFFIXES]
-    for p in todo:
+    photos = [p for p in dest if p.suffix.lower() not in VIDEO_SUFFIXES]
+    for p in dest:
         if p.suffix.lower() in VIDEO_SUFFIXES: failed(p, 'a video: the bulk path masks photos only (facemask predict without --bulk masks videos)'); bar.update()
     try:
         with ThreadPoolExecutor(workers) as pool:

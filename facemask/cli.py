@@ -20,11 +20,11 @@ def cmd_predict(a):
         if given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) is not None and getattr(a, k) is not False]:  # given, even as 0
             sys.exit(f"facemask predict --bulk: {', '.join(given)} not supported: the bulk path writes hard masks from one whole-frame pass")
         from facemask.bulk import mask_files_bulk
-        s = mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, workers=a.workers)
+        s = mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, recursive=a.recursive, workers=a.workers)
         return 1 if s['failed'] or 'stopped' in s or not (s['written'] or s['skipped']) else 0
     options = dict(accurate=a.accurate, refine=not a.no_refine, levels=1 if a.levels is None else a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
                    threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip, any_angle=a.any_angle)
-    files = dict(overwrite=a.overwrite, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
+    files = dict(overwrite=a.overwrite, recursive=a.recursive, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
     if a.ray is not None:
         from facemask.cluster import mask_files_ray
         s = mask_files_ray(a.inputs, a.output, a.weights, address=a.ray or None, gpus_per_actor=0 if a.device == 'cpu' else None, **files, **options)
@@ -128,6 +128,7 @@ def parser():
     pr.add_argument('--weights', help='checkpoint or .onnx (default: the model shipped with the package, its fast int8 version on a CPU)')
     pr.add_argument('--accurate', action='store_true', help='the shipped float32 checkpoint (the default on a GPU) instead of the fast int8 model on a CPU: about 2x slower')
     pr.add_argument('--overwrite', action='store_true', help='replace existing outputs (default: skip them)')
+    pr.add_argument('-r', '--recursive', action='store_true', help="also search the folders below each folder given (and below a glob's fixed part); outputs go into the same subfolders of the output folder")
     pr.add_argument('--overlay', action='store_true', help='also write <stem>_overlay.jpg (videos: <stem>_overlay.mp4, H.264 with the audio)')
     pr.add_argument('--cutout', action='store_true', help='also write <stem>_cutout.png, RGBA with the mask as alpha')
     pr.add_argument('--soft', action='store_true', help='soft masks: the face probability as 0-255, feathered at the edge (cut-outs use it as alpha; above 127 = the hard mask)')

@@ -10,18 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .inference import FaceMasker, _stop_message, expand_inputs, plan_outputs
+from .inference import FaceMasker, _stop_message, find_inputs, plan_outputs
 
 # %% ../nbs/08_cluster.ipynb #68b10b11
 class MaskWorker:
-    "A Ray Data actor: one `FaceMasker`; each call runs `mask_files` on a batch of paths and returns a (status, detail) row per file."
+    "A Ray Data actor: one `FaceMasker`; each call runs `mask_files` on a batch of paths (each into `out_dir`'s subfolder `sub`) and returns a (status, detail) row per file."
     def __init__(self, out_dir, weights=None, device='cpu', overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, workers=2, **masker_options):
         self.masker, self.out_dir = FaceMasker.from_pretrained(weights, device, **masker_options), out_dir
         self.options = dict(overwrite=overwrite, overlay_on=overlay_on, cutout_on=cutout_on, frames_on=frames_on, workers=workers)
 
     def __call__(self, batch):
-        s = self.masker.mask_files(list(batch['path']), self.out_dir, progress=False, log=lambda line: None, **self.options)
-        rows = [(k, v) for k in ('written', 'skipped', 'failed') for v in s[k]] + ([('stopped', s['stopped'])] if 'stopped' in s else [])
+        rows = []
+        for sub in dict.fromkeys(batch['sub']):
+            paths = [p for p, s in zip(batch['path'], batch['sub']) if s == sub]
+            s = self.masker.mask_files(paths, Path(self.out_dir)/sub, progress=False, log=lambda line: None, **self.options)
+            rows += [(k, v) for k in ('written', 'skipped', 'failed') for v in s[k]] + ([('stopped', s['stopped'])] if 'stopped' in s else [])
+            if 'stopped' in s: break  # a full disk: the rest of the batch would fail the same way
         return {'status': np.array([k for k, _ in rows], dtype=str), 'detail': np.array([v for _, v in rows], dtype=str)}
 
 # %% ../nbs/08_cluster.ipynb #8eb021f5
@@ -52,12 +56,14 @@ def _ray():
     except ImportError: raise ImportError('masking on Ray needs Ray Data: pip install "facemask[ray]"') from None
     return ray
 
-def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False,
+def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, recursive=False,
                    batch_size=8, num_actors=None, cpus_per_actor=None, gpus_per_actor=None, workers=2, progress=True, log=print, **masker_options):
-    "`FaceMasker.mask_files` on a Ray cluster: a pool of actors, one model each, masks `inputs` into `out_dir` (paths every node sees); returns the same summary dict."
+    "`FaceMasker.mask_files` on a Ray cluster: a pool of actors, one model each, masks `inputs` into `out_dir` (paths every node sees; with `recursive`, subfolders into the same subfolders); returns the same summary dict."
     ray, out_dir = _ray(), Path(out_dir)
     if weights and not Path(weights).is_file(): raise FileNotFoundError(f'{weights}: no such file (the weights must be at this path on every node)')
-    todo, skipped, failed = plan_outputs(expand_inputs(inputs), out_dir, overwrite, overlay_on, cutout_on, frames_on)
+    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    for note in notes: log(f'note: {note}')
+    todo, skipped, failed = plan_outputs(found, out_dir, overwrite, overlay_on, cutout_on, frames_on)
     for msg in failed: log(f'error: {msg}')
     summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': failed}
     if todo:
@@ -68,7 +74,7 @@ def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False,
             actors, cpus, gpus = size_pool(ray.cluster_resources(), -(-len(todo) // batch_size), num_actors, cpus_per_actor, gpus_per_actor)
             worker = dict(out_dir=str(out_dir), weights=weights, device='cuda' if gpus else 'cpu', overwrite=overwrite, overlay_on=overlay_on,
                           cutout_on=cutout_on, frames_on=frames_on, workers=workers, batch_size=batch_size, **masker_options)
-            ds = ray.data.from_items([{'path': str(p)} for p in todo]).map_batches(
+            ds = ray.data.from_items([{'path': str(p), 'sub': str(sub)} for p, sub in todo]).map_batches(
                 MaskWorker, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus, num_gpus=gpus or None,
                 fn_constructor_kwargs=worker)
             collect_statuses(ds.iter_rows(), summary, len(todo), log)

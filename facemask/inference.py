@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'MP4_AUDIO_CODECS', 'CONFIG_KEY', 'INT8_RANGES',
            'default_weights', 'tile_boxes', 'above', 'face_blobs', 'face_regions', 'only_blob', 'hard_mask',
-           'soft_mask', 'FaceMasker', 'overlay', 'cutout', 'expand_inputs', 'prefetch', 'plan_outputs', 'DiskFull',
-           'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
+           'soft_mask', 'FaceMasker', 'overlay', 'cutout', 'find_inputs', 'expand_inputs', 'prefetch', 'plan_outputs',
+           'DiskFull', 'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
@@ -241,19 +241,46 @@ def cutout(image, mask):
     return np.dstack([image, mask])
 
 # %% ../nbs/05_inference.ipynb #4175a68c
-def expand_inputs(inputs):
-    "Image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped."
-    files, seen = [], set()
+def _is_media(p): return p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not p.name.startswith('.')
+
+def _walk(folder, recursive, skip, visited):
+    "Media files in `folder` (and below it if `recursive`, but not in `skip` or hidden folders), sorted; and the subfolders left out that hold some."
+    files, left_out = [], []
+    for q in sorted(folder.iterdir()):
+        if q.is_dir():
+            if q.name.startswith('.') or q.resolve() == skip or q.resolve() in visited: continue
+            if recursive: visited.add(q.resolve()); files += _walk(q, True, skip, visited)[0]
+            elif any(_is_media(r) and r.is_file() for r in q.rglob('*')): left_out.append(q)
+        elif _is_media(q) and q.is_file(): files.append(q)
+    return files, left_out
+
+def _glob_root(pattern):
+    "The folder a glob pattern starts from: its parts before the first wildcard."
+    parts = Path(pattern).parts
+    return Path(*parts[:next((i for i, s in enumerate(parts) if glob.has_magic(s)), len(parts))] or ['.'])
+
+def find_inputs(inputs, recursive=False, skip=None):
+    "`(file, subfolder)` pairs for the image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped; and notes on subfolders left out."
+    found, seen, notes, skip = [], set(), [], skip and Path(skip).resolve()
     for item in map(str, inputs):
         p = Path(item)
-        if p.is_dir(): found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
-        elif p.exists(): found = [p]
+        if p.is_dir():
+            files, left_out = _walk(p, recursive, skip, {p.resolve()})
+            pairs = [(q, q.parent.relative_to(p)) for q in files]
+            if left_out: notes.append(f"{p}: {len(left_out)} subfolder{'s' * (len(left_out) > 1)} with images or videos not searched "
+                                      f"({', '.join(q.name for q in left_out[:3])}{', ...' * (len(left_out) > 3)}): add --recursive to mask them too")
+        elif p.exists(): pairs = [(p, Path())]
         else:
-            found = sorted(Path(q) for q in glob.glob(item, recursive=True) if Path(q).is_file())
-            if not found: found = [p]  # reported as missing by the caller
-        for q in found:
-            if q.resolve() not in seen: seen.add(q.resolve()); files.append(q)
-    return files
+            root = _glob_root(item)
+            pairs = sorted((q, q.parent.relative_to(root) if recursive else Path()) for q in map(Path, glob.glob(item, recursive=True)) if q.is_file())
+            pairs = pairs or [(p, Path())]  # reported as missing by the caller
+        for q, sub in pairs:
+            if q.resolve() not in seen: seen.add(q.resolve()); found.append((q, sub))
+    return found, notes
+
+def expand_inputs(inputs, recursive=False):
+    "Image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped."
+    return [q for q, _ in find_inputs(inputs, recursive)[0]]
 
 def prefetch(fn, items, workers=2, ahead=4):
     "Yield `(item, get)` in order, `get()` giving `fn(item)`: `workers` threads compute at most `ahead` items in advance (0: `get` computes it)."
@@ -274,17 +301,17 @@ def _outputs(out_dir, path, overlay_on, cutout_on, frames_on):
     if cutout_on: out['cutout'] = out_dir/f'{path.stem}_cutout.png'
     return out
 
-def plan_outputs(files, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False):
-    "Split `files` before any work: (to do, skipped as finished, failed: an output another file writes, or one that would replace an input)."
-    todo, skipped, failed, claimed, inputs = [], [], [], {}, {p.resolve() for p in files}
-    for path in files:
-        outs = {o.resolve(): o for o in _outputs(Path(out_dir), path, overlay_on, cutout_on, frames_on).values()}
+def plan_outputs(found, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False):
+    "Split `find_inputs`' `(file, subfolder)` pairs before any work: (to do, skipped as finished, failed: an output another file writes, or one that would replace an input)."
+    todo, skipped, failed, claimed, inputs = [], [], [], {}, {p.resolve() for p, _ in found}
+    for path, sub in found:
+        outs = {o.resolve(): o for o in _outputs(Path(out_dir)/sub, path, overlay_on, cutout_on, frames_on).values()}
         if taken := next((k for k in outs if k in claimed), None):
             failed.append(f'{path}: output name {taken.name} already taken by {claimed[taken]}'); continue
         if mine := next((k for k in outs if k in inputs), None):
             failed.append(f'{path}: its output {outs[mine]} would replace an input file; write the outputs to another folder'); continue
         claimed |= dict.fromkeys(outs, path)
-        (skipped if all(o.exists() for o in outs.values()) and not overwrite else todo).append(path)
+        (skipped.append(path) if all(o.exists() for o in outs.values()) and not overwrite else todo.append((path, sub)))
     return todo, skipped, failed
 
 def _stop_message(reason, done, total, finished):
@@ -296,12 +323,14 @@ class DiskFull(OSError):
 def _disk_full(e): return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 @patch
-def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, progress=True, log=print,
-               workers=2, max_pixels=40_000_000):
-    "Write `<stem>.png` masks (and overlays, cut-outs, videos or per-frame PNGs) for `inputs` into `out_dir` in batches, `workers` threads decoding ahead; returns a summary dict."
+def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, recursive=False, progress=True,
+               log=print, workers=2, max_pixels=40_000_000):
+    "Write `<stem>.png` masks (and overlays, cut-outs, videos or per-frame PNGs) for `inputs` into `out_dir` (with `recursive`, subfolders into the same subfolders) in batches, `workers` threads decoding ahead; returns a summary dict."
     out_dir, batch = Path(out_dir), []
-    todo, skipped, duplicates = plan_outputs(expand_inputs(inputs), out_dir, overwrite, overlay_on, cutout_on, frames_on)
-    todo = [(path, _outputs(out_dir, path, overlay_on, cutout_on, frames_on)) for path in todo]
+    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    for note in notes: log(f'note: {note}')
+    todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite, overlay_on, cutout_on, frames_on)
+    todo = [(path, _outputs(out_dir/sub, path, overlay_on, cutout_on, frames_on)) for path, sub in todo]
     summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}
     def failed(path, e):
         if _disk_full(e): raise DiskFull(e.errno, f'{path}: no space left on device for its outputs in {out_dir}') from e

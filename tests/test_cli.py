@@ -29,3 +29,16 @@ def test_predict_any_angle_finds_a_face_on_its_side(tmp_path, masker, hopper):
     with pytest.raises(SystemExit, match='--any-angle not supported'): main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'bulk'), '--bulk', '--any-angle'])
     with pytest.raises(SystemExit, match='give one of them'): main(['predict', str(tmp_path/'side.jpg'), '-o', str(tmp_path/'np'), '--any-angle', '--no-presence'])
     assert not (tmp_path/'np').exists()
+
+def test_predict_recursive_mirrors_subfolders(tmp_path, hopper, capsys):
+    "`facemask predict FOLDER`: subfolders are named in a note and left alone; `-r` masks them into the same subfolders, on the default and --bulk paths."
+    import cv2
+    from facemask.cli import main
+    from facemask.core import write_image
+    for name in ('alice/1.jpg', 'bob/1.jpg', 'bob/2019/2.jpg'): write_image(tmp_path/'lib'/name, cv2.resize(hopper, (64, 75)))
+    assert main(['predict', str(tmp_path/'lib'), '-o', str(tmp_path/'out'), '--device', 'cpu']) == 1
+    assert '2 subfolders with images or videos not searched (alice, bob): add --recursive' in capsys.readouterr().out
+    for flags in ([], ['--bulk']):
+        out = tmp_path/f"out{''.join(flags)}"
+        assert main(['predict', str(tmp_path/'lib'), '-o', str(out), '-r', '--device', 'cpu', *flags]) == 0
+        assert sorted(str(p.relative_to(out)) for p in out.rglob('*.png')) == ['alice/1.png', 'bob/1.png', 'bob/2019/2.png']

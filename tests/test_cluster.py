@@ -62,11 +62,21 @@ def test_videos_are_masked_by_a_worker(local_ray, masker, hopper, tmp_path):
     assert s['written'] == [str(clip)] and not s['failed']
     with av.open(str(tmp_path/'out'/'clip.mp4')) as c: assert c.streams.video[0].frames == 5
 
+def test_subfolders_on_ray(local_ray, masker, hopper, tmp_path):
+    for name in ('top.jpg', 'alice/1.jpg', 'bob/1.jpg', 'bob/2019/2.jpg'): write_image(tmp_path/'in'/name, cv2.resize(hopper, (64, 75)))
+    notes = []
+    s = mask_files_ray([tmp_path/'in'], tmp_path/'out', progress=False, log=notes.append)
+    assert s['written'] == [str(tmp_path/'in'/'top.jpg')] and notes[0].startswith(f"note: {tmp_path/'in'}: 2 subfolders")
+    s = mask_files_ray([tmp_path/'in'], tmp_path/'out', recursive=True, batch_size=2, progress=False, log=lambda line: None)
+    assert sorted(s['written']) == [str(tmp_path/'in'/n) for n in ('alice/1.jpg', 'bob/1.jpg', 'bob/2019/2.jpg')] and not s['failed']
+    assert sorted(str(p.relative_to(tmp_path/'out')) for p in (tmp_path/'out').rglob('*.png')) == ['alice/1.png', 'bob/1.png', 'bob/2019/2.png', 'top.png']
+    np.testing.assert_array_equal(read_image(tmp_path/'out'/'bob'/'2019'/'2.png')[..., 0], masker.predict(tmp_path/'in'/'bob'/'2019'/'2.jpg'))
+
 def test_full_disk_stops_the_run(masker, hopper, tmp_path, monkeypatch):
     for name in ('a', 'b'): write_image(tmp_path/'in'/f'{name}.jpg', cv2.resize(hopper, (64, 75)))
     def full(path, image): raise OSError(errno.ENOSPC, 'No space left on device')
     monkeypatch.setattr(facemask.inference, 'write_image', full)
-    rows = MaskWorker(tmp_path/'out', batch_size=2)({'path': np.array([str(tmp_path/'in'/'a.jpg'), str(tmp_path/'in'/'b.jpg')])})
+    rows = MaskWorker(tmp_path/'out', batch_size=2)({'path': np.array([str(tmp_path/'in'/'a.jpg'), str(tmp_path/'in'/'b.jpg')]), 'sub': np.array(['.', 'b'])})
     assert rows['status'].tolist() == ['stopped']
     s = collect_statuses([dict(status=k, detail=v) for k, v in zip(rows['status'], rows['detail'])],
                          {'written': [], 'skipped': [], 'failed': []}, total=2, log=lambda line: None)
