@@ -23,9 +23,10 @@ import cv2
 import numpy as np
 import torch
 from fastcore.basics import patch
+from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import ImageReadError, atomic_dir, atomic_path, read_image, write_image
+from .core import ImageReadError, atomic_dir, atomic_path, read_image, to_rgb, write_image
 from .model import NO_PRESENCE_HEAD, FaceSegmenter, ModelConfig, _letterbox, batched_proba, fuse_batchnorm, load_model
 
 # %% ../nbs/05_inference.ipynb #0c24ee22
@@ -139,7 +140,7 @@ def _unless_empty(closeups, views, share=0.25):
     "Each close-up, or the wider view where the close-up finds less than `share` of what that view found."
     return [c if (c > 0.5).sum() >= share * (v > 0.5).sum() else v for c, v in zip(closeups, views)]
 
-def _is_one(images): return isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim == 3)
+def _is_one(images): return isinstance(images, (str, Path, bytes, bytearray, Image.Image)) or getattr(images, 'ndim', 0) in (2, 3)
 
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
@@ -213,9 +214,10 @@ class FaceMasker:
         return found
 
     def predict_proba(self, images):
-        "Face probability (float32 HxW) for an RGB uint8 image or image file, or a list of them; each step runs batched across the list."
+        "Face probability (float32 HxW) for an image (an RGB array, a file, anything `to_rgb` takes; not OpenCV's BGR), or a list of them; each step runs batched across the list."
         one = _is_one(images)
-        images = [read_image(im) if isinstance(im, (str, Path)) else im for im in ([images] if one else images)]
+        images = [to_rgb(im) for im in ([images] if one else images)]
+        if not images: return []
         images, probs, presence, turns = self._upright(images) if self.any_angle else (images, *self._proba(images), [0] * len(images))
         if self.refine: probs = self._refine(images, probs, presence)
         probs = [np.ascontiguousarray(np.rot90(p, -k)) if k else p for p, k in zip(probs, turns)]
@@ -226,7 +228,7 @@ class FaceMasker:
         return (soft_mask if self.soft else hard_mask)(prob, self.threshold)
 
     def predict(self, images):
-        "uint8 face mask (0/255, or 0-255 if `soft`) the size of its input, for an RGB uint8 array or image file, or a list of them."
+        "uint8 face mask (0/255, or 0-255 if `soft`) the size of its input, for an image (an RGB array, a file, anything `to_rgb` takes) or a list of them."
         probs = self.predict_proba(images)
         return self.to_mask(probs) if isinstance(probs, np.ndarray) else [self.to_mask(p) for p in probs]
 
@@ -334,7 +336,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
     summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}
     def failed(path, e):
         if _disk_full(e): raise DiskFull(e.errno, f'{path}: no space left on device for its outputs in {out_dir}') from e
-        msg = str(e) if str(path) in str(e) else f'{path}: {e}'
+        msg = str(e) if isinstance(e, ImageReadError) or str(path) in str(e) else f'{path}: {e}'  # ImageReadError names its file
         log(f'error: {msg}'); summary['failed'].append(msg)
     for msg in duplicates: log(f'error: {msg}'); summary['failed'].append(msg)
     bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)

@@ -54,6 +54,19 @@ def test_odd_image_modes(masker, hopper, tmp_path, mode):
     if mode == 'I;16': assert abs(int(img.mean()) - int(np.asarray(Image.fromarray(hopper).convert('L')).mean())) <= 2
     assert masker.predict(img).shape == hopper.shape[:2]
 
+def test_photos_held_in_memory(masker, hopper):
+    "Pillow images, gray and RGBA arrays, plt.imread floats, 16-bit arrays, torchvision tensors and file bytes give the RGB array's mask; lists of them too."
+    import io, torch
+    mask, gray = masker.predict(hopper), np.asarray(Image.fromarray(hopper).convert('L'))
+    buf = io.BytesIO(); Image.fromarray(hopper).save(buf, 'PNG')
+    for held in (Image.fromarray(hopper), hopper / 255, hopper.astype(np.uint16) * 257, torch.from_numpy(hopper).permute(2, 0, 1), buf.getvalue(),
+                 np.dstack([hopper, np.full(hopper.shape[:2], 255, np.uint8)])):
+        assert np.array_equal(masker.predict(held), mask), type(held)
+    assert np.array_equal(masker.predict(gray), masker.predict(np.repeat(gray[..., None], 3, axis=2)))
+    assert [m.shape for m in masker.predict([Image.fromarray(hopper), gray])] == [hopper.shape[:2]] * 2 and masker.predict([]) == []
+    with pytest.raises(ValueError, match=r'values in \[0, 1\], got values from 0 to 255'): masker.predict(hopper.astype(np.float32))
+    with pytest.raises(ValueError, match=r'a URL; facemask reads files on this machine'): masker.predict('https://example.com/a.jpg')
+
 def test_very_large_image(masker, tmp_path):
     big = np.full((900, 8400, 3), 120, np.uint8)
     write_image(tmp_path/'wide.png', big)
