@@ -82,7 +82,7 @@ def mask_files_bulk(inputs, out_dir, weights=None, device='auto', batch_size=64,
     found, notes = find_inputs(inputs, recursive, skip=out_dir)
     for note in notes: log(f'note: {note}')
     todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite)
-    dest = {p: out_dir/sub/f'{p.stem}.png' for p, sub in todo}
+    dest = {p: folder/(name or f'{p.stem}.png') for p, folder, name in todo}
     summary, pending = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}, []
     bar = tqdm(total=len(todo), desc='facemask', unit='file', disable=not progress or len(todo) < 2)
     def failed(path, e):

@@ -13,24 +13,28 @@ from pathlib import Path
 # %% ../nbs/06_cli.ipynb #ec3ac373
 BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'any_angle', 'ray')
 
-def cmd_predict(a):
-    if a.accurate and a.weights: sys.exit(f'facemask predict: --accurate picks the shipped float32 checkpoint and --weights {a.weights} another model: give one of them')
-    if a.any_angle and a.no_presence: sys.exit('facemask predict: --any-angle turns each photo the way the face-presence head scores highest, and --no-presence leaves the head out: give one of them')
+def _mask(a):
+    "`facemask predict`'s masking on the path `a` picks (--bulk, --ray, or this machine); its summary dict."
     if a.bulk:
-        if given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) is not None and getattr(a, k) is not False]:  # given, even as 0
-            sys.exit(f"facemask predict --bulk: {', '.join(given)} not supported: the bulk path writes hard masks from one whole-frame pass")
         from facemask.bulk import mask_files_bulk
-        s = mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, recursive=a.recursive, workers=a.workers)
-        return 1 if s['failed'] or 'stopped' in s or not (s['written'] or s['skipped']) else 0
+        return mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, recursive=a.recursive, workers=a.workers)
     options = dict(accurate=a.accurate, refine=not a.no_refine, levels=1 if a.levels is None else a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
                    threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip, any_angle=a.any_angle)
     files = dict(overwrite=a.overwrite, recursive=a.recursive, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
     if a.ray is not None:
         from facemask.cluster import mask_files_ray
-        s = mask_files_ray(a.inputs, a.output, a.weights, address=a.ray or None, gpus_per_actor=0 if a.device == 'cpu' else None, **files, **options)
-    else:
-        from facemask.inference import FaceMasker
-        s = FaceMasker.from_pretrained(a.weights, device=a.device, **options).mask_files(a.inputs, a.output, **files)
+        return mask_files_ray(a.inputs, a.output, a.weights, address=a.ray or None, gpus_per_actor=0 if a.device == 'cpu' else None, **files, **options)
+    from facemask.inference import FaceMasker
+    return FaceMasker.from_pretrained(a.weights, device=a.device, **options).mask_files(a.inputs, a.output, **files)
+
+def cmd_predict(a):
+    if a.accurate and a.weights: sys.exit(f'facemask predict: --accurate picks the shipped float32 checkpoint and --weights {a.weights} another model: give one of them')
+    if a.any_angle and a.no_presence: sys.exit('facemask predict: --any-angle turns each photo the way the face-presence head scores highest, and --no-presence leaves the head out: give one of them')
+    if a.weights and not Path(a.weights).is_file(): sys.exit(f'facemask predict: --weights {a.weights}: no such file')
+    if a.bulk and (given := [f"--{k.replace('_', '-')}" for k in BULK_UNSUPPORTED if getattr(a, k) is not None and getattr(a, k) is not False]):  # given, even as 0
+        sys.exit(f"facemask predict --bulk: {', '.join(given)} not supported: the bulk path writes hard masks from one whole-frame pass")
+    try: s = _mask(a)
+    except ValueError as e: sys.exit(f'facemask predict: {e}')  # what is refused before any work (-o naming one file for many inputs, weights that are no model)
     return 1 if s['failed'] or 'stopped' in s or not (s['written'] or s['skipped']) else 0
 
 def cmd_demo(a):
@@ -124,7 +128,7 @@ def parser():
     sub = p.add_subparsers(dest='command', required=True)
     pr = sub.add_parser('predict', help='write <stem>.png masks for images, folders, globs and videos')
     pr.add_argument('inputs', nargs='+', help='image or video files, folders, or glob patterns')
-    pr.add_argument('-o', '--output', required=True, help='output folder')
+    pr.add_argument('-o', '--output', required=True, help='output folder; for one photo or video, also the mask file itself (-o mask.png, -o mask.mp4)')
     pr.add_argument('--weights', help='checkpoint or .onnx (default: the model shipped with the package, its fast int8 version on a CPU)')
     pr.add_argument('--accurate', action='store_true', help='the shipped float32 checkpoint (the default on a GPU) instead of the fast int8 model on a CPU: about 2x slower')
     pr.add_argument('--overwrite', action='store_true', help='replace existing outputs (default: skip them)')

@@ -14,16 +14,16 @@ from .inference import FaceMasker, _stop_message, find_inputs, plan_outputs
 
 # %% ../nbs/08_cluster.ipynb #68b10b11
 class MaskWorker:
-    "A Ray Data actor: one `FaceMasker`; each call runs `mask_files` on a batch of paths (each into `out_dir`'s subfolder `sub`) and returns a (status, detail) row per file."
-    def __init__(self, out_dir, weights=None, device='cpu', overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, workers=2, **masker_options):
-        self.masker, self.out_dir = FaceMasker.from_pretrained(weights, device, **masker_options), out_dir
+    "A Ray Data actor: one `FaceMasker`; each call runs `mask_files` on a batch of paths (each into its `out`: a folder, or one file) and returns a (status, detail) row per file."
+    def __init__(self, weights=None, device='cpu', overwrite=False, overlay_on=False, cutout_on=False, frames_on=False, workers=2, **masker_options):
+        self.masker = FaceMasker.from_pretrained(weights, device, **masker_options)
         self.options = dict(overwrite=overwrite, overlay_on=overlay_on, cutout_on=cutout_on, frames_on=frames_on, workers=workers)
 
     def __call__(self, batch):
         rows = []
-        for sub in dict.fromkeys(batch['sub']):
-            paths = [p for p, s in zip(batch['path'], batch['sub']) if s == sub]
-            s = self.masker.mask_files(paths, Path(self.out_dir)/sub, progress=False, log=lambda line: None, **self.options)
+        for out in dict.fromkeys(batch['out']):
+            paths = [p for p, o in zip(batch['path'], batch['out']) if o == out]
+            s = self.masker.mask_files(paths, out, progress=False, log=lambda line: None, **self.options)
             rows += [(k, v) for k in ('written', 'skipped', 'failed') for v in s[k]] + ([('stopped', s['stopped'])] if 'stopped' in s else [])
             if 'stopped' in s: break  # a full disk: the rest of the batch would fail the same way
         return {'status': np.array([k for k, _ in rows], dtype=str), 'detail': np.array([v for _, v in rows], dtype=str)}
@@ -72,9 +72,9 @@ def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False,
         try:
             ray.data.DataContext.get_current().enable_progress_bars = progress
             actors, cpus, gpus = size_pool(ray.cluster_resources(), -(-len(todo) // batch_size), num_actors, cpus_per_actor, gpus_per_actor)
-            worker = dict(out_dir=str(out_dir), weights=weights, device='cuda' if gpus else 'cpu', overwrite=overwrite, overlay_on=overlay_on,
+            worker = dict(weights=weights, device='cuda' if gpus else 'cpu', overwrite=overwrite, overlay_on=overlay_on,
                           cutout_on=cutout_on, frames_on=frames_on, workers=workers, batch_size=batch_size, **masker_options)
-            ds = ray.data.from_items([{'path': str(p), 'sub': str(sub)} for p, sub in todo]).map_batches(
+            ds = ray.data.from_items([{'path': str(p), 'out': str(folder/name if name else folder)} for p, folder, name in todo]).map_batches(
                 MaskWorker, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus, num_gpus=gpus or None,
                 fn_constructor_kwargs=worker)
             collect_statuses(ds.iter_rows(), summary, len(todo), log)

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'MP4_AUDIO_CODECS', 'CONFIG_KEY', 'INT8_RANGES',
            'default_weights', 'tile_boxes', 'above', 'face_blobs', 'face_regions', 'only_blob', 'hard_mask',
-           'soft_mask', 'FaceMasker', 'overlay', 'cutout', 'find_inputs', 'expand_inputs', 'prefetch', 'plan_outputs',
-           'DiskFull', 'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
+           'soft_mask', 'FaceMasker', 'overlay', 'cutout', 'find_inputs', 'expand_inputs', 'prefetch', 'destinations',
+           'plan_outputs', 'DiskFull', 'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
 import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
@@ -294,26 +294,38 @@ def prefetch(fn, items, workers=2, ahead=4):
             if len(pending) > ahead: yield pending.popleft()
         while pending: yield pending.popleft()
 
-def _outputs(out_dir, path, overlay_on, cutout_on, frames_on):
+def _outputs(folder, path, overlay_on, cutout_on, frames_on, name=None):
+    "The files `path` writes into `folder`: `<stem>.png` and the rest, or the mask (video) named `name` and the rest beside it."
+    stem = Path(name).stem if name else path.stem
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        out = {'frames': out_dir/path.stem} if frames_on else {'video': out_dir/f'{path.stem}.mp4'}
-        return out | ({'video_overlay': out_dir/f'{path.stem}_overlay.mp4'} if overlay_on else {})
-    out = {'mask': out_dir/f'{path.stem}.png'}
-    if overlay_on: out['overlay'] = out_dir/f'{path.stem}_overlay.jpg'
-    if cutout_on: out['cutout'] = out_dir/f'{path.stem}_cutout.png'
+        out = {'frames': folder/stem} if frames_on else {'video': folder/(name or f'{stem}.mp4')}
+        return out | ({'video_overlay': folder/f'{stem}_overlay.mp4'} if overlay_on else {})
+    out = {'mask': folder/(name or f'{stem}.png')}
+    if overlay_on: out['overlay'] = folder/f'{stem}_overlay.jpg'
+    if cutout_on: out['cutout'] = folder/f'{stem}_cutout.png'
     return out
 
+def destinations(found, out):
+    "`(file, folder, name)` for `find_inputs`' pairs: into `out`'s subfolders (name None), or into the file `out` names (an image or video suffix, not an existing folder) for one input of its kind."
+    out = Path(out)
+    if out.is_dir() or out.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES: return [(path, out/sub, None) for path, sub in found]
+    if len(found) != 1: raise ValueError(f'{out}: names one file, but {len(found)} inputs were found: give a folder for them (-o {out.with_suffix("")}/)')
+    path, is_video = found[0][0], out.suffix.lower() in VIDEO_SUFFIXES
+    if is_video != (path.suffix.lower() in VIDEO_SUFFIXES):
+        raise ValueError(f"{out}: a {'video' if is_video else 'picture'} file for the {'picture' if is_video else 'video'} {path}: name a {'.png' if is_video else '.mp4'} file or a folder")
+    return [(path, out.parent, out.name)]
+
 def plan_outputs(found, out_dir, overwrite=False, overlay_on=False, cutout_on=False, frames_on=False):
-    "Split `find_inputs`' `(file, subfolder)` pairs before any work: (to do, skipped as finished, failed: an output another file writes, or one that would replace an input)."
+    "Split `find_inputs`' `(file, subfolder)` pairs before any work: (to do as `destinations`, skipped as finished, failed: an output another file writes, or one that would replace an input)."
     todo, skipped, failed, claimed, inputs = [], [], [], {}, {p.resolve() for p, _ in found}
-    for path, sub in found:
-        outs = {o.resolve(): o for o in _outputs(Path(out_dir)/sub, path, overlay_on, cutout_on, frames_on).values()}
+    for path, folder, name in destinations(found, out_dir):
+        outs = {o.resolve(): o for o in _outputs(folder, path, overlay_on, cutout_on, frames_on, name).values()}
         if taken := next((k for k in outs if k in claimed), None):
             failed.append(f'{path}: output name {taken.name} already taken by {claimed[taken]}'); continue
         if mine := next((k for k in outs if k in inputs), None):
             failed.append(f'{path}: its output {outs[mine]} would replace an input file; write the outputs to another folder'); continue
         claimed |= dict.fromkeys(outs, path)
-        (skipped.append(path) if all(o.exists() for o in outs.values()) and not overwrite else todo.append((path, sub)))
+        (skipped.append(path) if all(o.exists() for o in outs.values()) and not overwrite else todo.append((path, folder, name)))
     return todo, skipped, failed
 
 def _stop_message(reason, done, total, finished):
@@ -332,7 +344,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
     found, notes = find_inputs(inputs, recursive, skip=out_dir)
     for note in notes: log(f'note: {note}')
     todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite, overlay_on, cutout_on, frames_on)
-    todo = [(path, _outputs(out_dir/sub, path, overlay_on, cutout_on, frames_on)) for path, sub in todo]
+    todo = [(path, _outputs(folder, path, overlay_on, cutout_on, frames_on, name)) for path, folder, name in todo]
     summary = {'written': [], 'skipped': [str(p) for p in skipped], 'failed': []}
     def failed(path, e):
         if _disk_full(e): raise DiskFull(e.errno, f'{path}: no space left on device for its outputs in {out_dir}') from e

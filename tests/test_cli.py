@@ -42,3 +42,22 @@ def test_predict_recursive_mirrors_subfolders(tmp_path, hopper, capsys):
         out = tmp_path/f"out{''.join(flags)}"
         assert main(['predict', str(tmp_path/'lib'), '-o', str(out), '-r', '--device', 'cpu', *flags]) == 0
         assert sorted(str(p.relative_to(out)) for p in out.rglob('*.png')) == ['alice/1.png', 'bob/1.png', 'bob/2019/2.png']
+
+def test_predict_into_one_file(tmp_path, hopper, capsys):
+    "`facemask predict photo.jpg -o mask.png` and `clip.mp4 -o mask.mp4` write that file; a file named for several inputs, or for the other kind, is refused before any work."
+    import av
+    from conftest import make_clip
+    from facemask.cli import main
+    from facemask.core import read_mask, write_image
+    write_image(tmp_path/'a.jpg', hopper); write_image(tmp_path/'b.jpg', hopper)
+    assert main(['predict', str(tmp_path/'a.jpg'), '-o', str(tmp_path/'folder'), '--device', 'cpu']) == 0
+    assert main(['predict', str(tmp_path/'a.jpg'), '-o', str(tmp_path/'mask.png'), '--device', 'cpu']) == 0
+    assert (read_mask(tmp_path/'mask.png') == read_mask(tmp_path/'folder'/'a.png')).all()
+    clip = make_clip(tmp_path/'clip.mp4', hopper, seconds=0.3, size=(96, 112), audio=None)
+    assert main(['predict', str(clip), '-o', str(tmp_path/'masks'/'clip_mask.mp4'), '--device', 'cpu']) == 0
+    with av.open(str(tmp_path/'masks'/'clip_mask.mp4')) as c: assert c.streams.video[0].frames == 3
+    for inputs, out, says in (([tmp_path/'a.jpg', tmp_path/'b.jpg'], 'two.png', 'names one file, but 2 inputs were found'),
+                              ([tmp_path/'a.jpg'], 'a.mp4', 'a video file for the picture'), ([clip], 'c.png', 'a picture file for the video')):
+        with pytest.raises(SystemExit, match=says): main(['predict', *map(str, inputs), '-o', str(tmp_path/out), '--device', 'cpu'])
+        assert not (tmp_path/out).exists()
+    with pytest.raises(SystemExit, match='--weights nope.pt: no such file'): main(['predict', str(tmp_path/'a.jpg'), '-o', str(tmp_path/'x'), '--weights', 'nope.pt'])

@@ -76,7 +76,7 @@ def test_full_disk_stops_the_run(masker, hopper, tmp_path, monkeypatch):
     for name in ('a', 'b'): write_image(tmp_path/'in'/f'{name}.jpg', cv2.resize(hopper, (64, 75)))
     def full(path, image): raise OSError(errno.ENOSPC, 'No space left on device')
     monkeypatch.setattr(facemask.inference, 'write_image', full)
-    rows = MaskWorker(tmp_path/'out', batch_size=2)({'path': np.array([str(tmp_path/'in'/'a.jpg'), str(tmp_path/'in'/'b.jpg')]), 'sub': np.array(['.', 'b'])})
+    rows = MaskWorker(batch_size=2)({'path': np.array([str(tmp_path/'in'/'a.jpg'), str(tmp_path/'in'/'b.jpg')]), 'out': np.array([str(tmp_path/'out'), str(tmp_path/'out'/'b')])})
     assert rows['status'].tolist() == ['stopped']
     s = collect_statuses([dict(status=k, detail=v) for k, v in zip(rows['status'], rows['detail'])],
                          {'written': [], 'skipped': [], 'failed': []}, total=2, log=lambda line: None)
