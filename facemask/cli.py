@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['BULK_UNSUPPORTED', 'cmd_predict', 'cmd_demo', 'cmd_export_onnx', 'cmd_prepare', 'cmd_train', 'cmd_blend',
-           'cmd_fit_presence', 'cmd_evaluate', 'parser', 'main']
+           'cmd_fit_presence', 'cmd_evaluate', 'fraction', 'at_least', 'device_name', 'parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #389d29ac
 import argparse, json, os, sys
@@ -122,6 +122,32 @@ def cmd_evaluate(a):
         with atomic_path(a.output) as tmp: tmp.write_text(json.dumps(report, indent=1))
     return 0
 
+# %% ../nbs/06_cli.ipynb #f2b3c4d5
+def fraction(text):
+    "argparse type: a number strictly between 0 and 1."
+    try: x = float(text)
+    except ValueError: x = None
+    if x is None or not 0 < x < 1: raise argparse.ArgumentTypeError(f'{text!r}: expected a number between 0 and 1, e.g. 0.5')
+    return x
+
+def at_least(minimum):
+    "argparse type: a whole number of at least `minimum`."
+    def whole(text):
+        if not text.lstrip('-').isdigit() or int(text) < minimum: raise argparse.ArgumentTypeError(f'{text!r}: expected a whole number of at least {minimum}')
+        return int(text)
+    return whole
+
+def device_name(text):
+    "argparse type: 'auto' or a torch device that this machine has."
+    if text == 'auto': return text
+    import torch
+    try: kind = torch.device(text).type
+    except (RuntimeError, ValueError): raise argparse.ArgumentTypeError(f'{text!r}: not a device; expected auto, cpu, cuda, cuda:N or mps') from None
+    if kind == 'cuda' and not torch.cuda.is_available(): raise argparse.ArgumentTypeError(f'{text}: this machine has no CUDA GPU that torch can use; leave --device out (auto) or give cpu')
+    if kind == 'mps' and not torch.backends.mps.is_available(): raise argparse.ArgumentTypeError(f'{text}: this machine has no Apple GPU (MPS) that torch can use; give cpu')
+    return text
+
+
 # %% ../nbs/06_cli.ipynb #c9cfce43
 def parser():
     p = argparse.ArgumentParser(prog='facemask', description='Binary face masks (face skin, brows, eyes, ears, nose, mouth, lips) for photos and videos.')
@@ -136,7 +162,7 @@ def parser():
     pr.add_argument('--overlay', action='store_true', help='also write <stem>_overlay.jpg (videos: <stem>_overlay.mp4, H.264 with the audio)')
     pr.add_argument('--cutout', action='store_true', help='also write <stem>_cutout.png, RGBA with the mask as alpha')
     pr.add_argument('--soft', action='store_true', help='soft masks: the face probability as 0-255, feathered at the edge (cut-outs use it as alpha; above 127 = the hard mask)')
-    pr.add_argument('--threshold', type=float, help="face where the probability is above this (default: the model's, 0.5)")
+    pr.add_argument('--threshold', type=fraction, help="face where the probability is above this (default: the model's, 0.5)")
     pr.add_argument('--frames', action='store_true', help='videos: one PNG mask per frame in <stem>/000000.png... instead of the mask video <stem>.mp4')
     pr.add_argument('--no-refine', action='store_true', help='one pass over the whole frame (no tiles, no crop-and-refine)')
     pr.add_argument('--no-presence', action='store_true', help="keep candidate regions that the model's face-presence head rejects (pets, objects); default: drop them")
@@ -144,13 +170,13 @@ def parser():
     pr.add_argument('--any-angle', action='store_true', help='also look at each photo turned by 90, 180 and 270 degrees and keep the turn that looks most like a face where one holds a face (people lying down, photos on their side; a wide shot of small faces stays upright): about 3x slower on photos (the whole-frame pass runs four times; a video: on its key frames), and photos without a face get false faces more often')
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
-    pr.add_argument('--levels', type=int, help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
-    pr.add_argument('--batch-size', type=int, help='images (or crops) per network pass; in a video, frames per key frame, the one that runs the tiles (default 8; with --bulk 64)')
-    pr.add_argument('--workers', type=int, help='threads decoding the next images while the model runs (default 2; 0: none); with --bulk, reading and writing threads (default: one per core, up to 16)')
+    pr.add_argument('--levels', type=at_least(0), help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
+    pr.add_argument('--batch-size', type=at_least(1), help='images (or crops) per network pass; in a video, frames per key frame, the one that runs the tiles (default 8; with --bulk 64)')
+    pr.add_argument('--workers', type=at_least(0), help='threads decoding the next images while the model runs (default 2; 0: none); with --bulk, reading and writing threads (default: one per core, up to 16)')
     pr.add_argument('--ray', nargs='?', const='', metavar='ADDRESS',
                     help='mask on a Ray cluster (pip install "facemask[ray]"), one model per GPU or CPU: the cluster of this machine, or a new local one, '
                          'or the one at ADDRESS (auto, HOST:6379); put it after the inputs. Inputs, -o and --weights must be at the same path on every node')
-    pr.add_argument('--device', default='auto')
+    pr.add_argument('--device', default='auto', type=device_name, help='auto (default: a GPU where there is one), cpu, cuda, cuda:1, mps')
     pr.set_defaults(func=cmd_predict)
 
     pd = sub.add_parser('demo', help='serve the browser demo (needs: pip install "facemask[demo]")')
@@ -158,7 +184,7 @@ def parser():
     pd.add_argument('--port', type=int, help='port (default: 7860, or the next free one)')
     pd.add_argument('--host', help='address to listen on (default: 127.0.0.1; 0.0.0.0 for other machines)')
     pd.add_argument('--share', action='store_true', help="also a public link through Gradio's share servers")
-    pd.add_argument('--device', default='auto')
+    pd.add_argument('--device', default='auto', type=device_name)
     pd.set_defaults(func=cmd_demo)
 
     px = sub.add_parser('export-onnx', help='write the model as ONNX (any batch and size; predict --weights takes the .onnx file)')
@@ -192,7 +218,7 @@ def parser():
     pt.add_argument('--occlusion', choices=['none', 'random', 'realistic'])
     pt.add_argument('--backbone'); pt.add_argument('--input-size', type=int); pt.add_argument('--epochs', type=int)
     pt.add_argument('--batch-size', type=int); pt.add_argument('--lr', type=float); pt.add_argument('--seed', type=int)
-    pt.add_argument('--workers', type=int); pt.add_argument('--device'); pt.add_argument('--limit', type=int)
+    pt.add_argument('--workers', type=int); pt.add_argument('--device', type=device_name); pt.add_argument('--limit', type=int)
     pt.add_argument('--wandb-project'); pt.add_argument('--no-pretrained', action='store_true')
     pt.add_argument('--init', metavar='CHECKPOINT', help="start from this checkpoint's weights (fine-tune, e.g. the shipped model) instead of ImageNet's")
     pt.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='any other config field, e.g. --set p_hand=0.3 (repeatable)')
@@ -216,7 +242,7 @@ def parser():
     pf.add_argument('--roll', type=int, default=0, metavar='N', help='also N copies of every face and no-face photo turned (see --roll-degrees; default 0; for a network trained with p_roll, whose head must keep faces at any angle: rolled.md)')
     pf.add_argument('--roll-degrees', type=float, default=180.0, metavar='D', help='with --roll: turned by up to D degrees either way (default 180: any way up)')
     pf.add_argument('--harder', type=int, default=1, metavar='N', help='harder copies of each face: a face covering, other skin tone and light, or a hand, in turn (default 1; 0: the photos as they are, an ablation)')
-    pf.add_argument('--threshold', type=float, default=0.5, help='presence probability from which a region is a face (default 0.5)')
+    pf.add_argument('--threshold', type=fraction, default=0.5, help='presence probability from which a region is a face (default 0.5)')
     pf.add_argument('--limit', type=int, help='use at most this many photos of each folder')
     pf.set_defaults(func=cmd_fit_presence)
 
@@ -227,7 +253,7 @@ def parser():
     pe.add_argument('--hand-val-fraction', type=float, default=0.25)
     pe.add_argument('--hand-split-seed', type=int, default=0, help='which hand photos are held out (as in training; default 0)')
     pe.add_argument('--seed', type=int, default=0, help='where the hands are pasted')
-    pe.add_argument('--limit', type=int); pe.add_argument('--device', default='auto'); pe.add_argument('-o', '--output', help='report JSON')
+    pe.add_argument('--limit', type=int); pe.add_argument('--device', default='auto', type=device_name); pe.add_argument('-o', '--output', help='report JSON')
     pe.set_defaults(func=cmd_evaluate)
     return p
 
