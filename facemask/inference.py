@@ -147,6 +147,8 @@ class FaceMasker:
     def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16, hold=0.1, any_angle=False):
         self.model, self.refine, self.levels, self.batch_size, self.confirm, self.flip, self.speck, self.hold, self.any_angle = model, refine, levels, batch_size, confirm, flip, speck, hold, any_angle
         self.threshold, self.soft = model.config.threshold if threshold is None else threshold, soft
+        if not 0 < self.threshold < 1: raise ValueError(f'threshold={self.threshold}: expected a probability between 0 and 1 (the model\'s: {model.config.threshold})')
+        if levels < 0 or batch_size < 1: raise ValueError(f'levels={levels}, batch_size={batch_size}: expected levels of at least 0 and a batch_size of at least 1')
         self.presence = model.config.presence if presence is None else presence
         if self.presence and not model.config.presence:
             raise ValueError(f'presence=True: {NO_PRESENCE_HEAD}')
