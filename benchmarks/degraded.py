@@ -1,5 +1,6 @@
 """Photos of worse quality than CelebA-HQ's: black-and-white and sepia prints, out-of-focus and shaken shots, faces
-from small images blown up, heavy JPEG compression. Scores each model on the validation faces of CelebAMask-HQ-mini
+from small images blown up, heavy JPEG compression; and coloured light (stage, neon) and red and blue swapped (an OpenCV
+photo passed on unconverted). Scores each model on the validation faces of CelebAMask-HQ-mini
 degraded each way (the truth unchanged), and on the held-out photos without a face degraded the same ways. Each model
 through `FaceMasker.predict` with its defaults. Writes <out>.json and <out>.md (default benchmarks/reports/degraded).
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facemask.hands import from_smaller, motion_blur, recompress, to_gray
+from facemask.hands import colour_light, from_smaller, motion_blur, recompress, to_gray
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO/'benchmarks'))
@@ -28,7 +29,10 @@ DEGRADATIONS = {  # name: (what it is, function of an RGB uint8 photo)
     'shake15': ('shaken, 15 px horizontal motion blur', lambda im: motion_blur(im, 15)),
     'small4': ('from a 4x smaller image (128 px face photo)', lambda im: from_smaller(im, 4)), 'small8': ('from an 8x smaller image (64 px)', lambda im: from_smaller(im, 8)),
     'jpeg20': ('JPEG quality 20', lambda im: recompress(im, 20)), 'jpeg10': ('JPEG quality 10', lambda im: recompress(im, 10)),
-}  # fixed amounts of facemask.hands.degrade's kinds, which training draws
+    'bgr': ('red and blue swapped (OpenCV BGR)', lambda im: im[..., ::-1]),
+    'blue': ('blue light (hue 240, saturation 0.7)', lambda im: colour_light(im, 240, 0.7)), 'magenta': ('magenta light (300, 0.7)', lambda im: colour_light(im, 300, 0.7)),
+    'green': ('green light (120, 0.6)', lambda im: colour_light(im, 120, 0.6)), 'amber': ('amber light (35, 0.7)', lambda im: colour_light(im, 35, 0.7)),
+}  # fixed amounts of facemask.hands.degrade's kinds and ColouredLight's, which training draws (p_degrade, p_colour)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,7 +72,7 @@ def main():
 def markdown(rep):
     rows, names = rep['rows'], list(rep['degradations'])
     short = lambda n: n.split('_', 1)[1].rsplit('.', 1)[0]
-    out = ['# Photos of worse quality: black and white, blur, small, heavily compressed\n',
+    out = ['# Photos of worse quality and in coloured light: black and white, blur, small, heavily compressed, coloured light, BGR\n',
            f"Measured {rep['date']} by `benchmarks/degraded.py` in {rep['minutes']} min on {rep['hardware']}. Data (research-only, ../shared/data): the "
            f"{rep['faces']} validation faces of CelebAMask-HQ-mini (`configs/split_celebamask_mini.json` 'val', 512x512), each degraded as the columns say "
            f"and scored against its own mask; among them the {rep['darkest_faces']} of the darkest skin-lightness quartile (`face_lightness`); the "

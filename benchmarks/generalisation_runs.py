@@ -39,6 +39,7 @@ RUNS = {  # run: overrides of configs/default.json on top of the fine-tune from 
     'ft_all_turned_heads_light_last': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'light_last': True},  # the light changed last: no-face photos, hands and objects relit too
     'ft_all_turned_heads_roll': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_roll': 0.2},  # a fifth of the items turned any way up (in-plane roll: rolled.md)
     'ft_all_turned_heads_degrade': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_degrade': 0.2},  # a fifth of the items made worse photos (degraded.md)
+    'ft_all_turned_heads_colour': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_colour': 0.2},  # a fifth of the items under coloured light or red and blue swapped (degraded.md)
     'ft_all_turned_heads_roll45': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'p_roll': 0.3, 'roll_degrees': 45.0},  # turned by up to 45 degrees: with --any-angle's quarter turns, every angle lies within 45 of one
     # the fast model: the shipped recipe with the decoder cut at stride 4 (run with --init facemask/weights/facemask_mobilenetv2.pt)
     'fast_stride4': NEGATIVES | OCCLUDERS | TONE | LOSS | TURNED_HEADS | {'decoder_channels': [96, 48, 32]},

@@ -9,7 +9,7 @@ __all__ = ['EGOHANDS_FIELDS', 'EGOHANDS_URL', 'TARGETS', 'FIRST_NON_ANIMAL', 'CO
            'place_hand', 'RandomHandPaste', 'mirrored', 'HandOcclusion', 'Compose', 'random_object', 'ObjectOcclusion',
            'face_free_patches', 'NoFace', 'is_animal', 'noface_split', 'Backdrop', 'face_covering', 'FaceCovering',
            'shift_skin_tone', 'relight', 'SkinToneLight', 'to_gray', 'motion_blur', 'from_smaller', 'recompress',
-           'degrade', 'Degrade', 'generate_occluded']
+           'degrade', 'Degrade', 'colour_light', 'ColouredLight', 'generate_occluded']
 
 # %% ../nbs/01_hands.ipynb #3866be4e
 import json, re, shutil
@@ -516,6 +516,22 @@ class Degrade:
         if rng.random() < self.p: image = degrade(image, rng)
         return image, mask, np.zeros_like(mask)
     def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
+
+# %% ../nbs/01_hands.ipynb #c01a1e02
+def colour_light(image, hue, saturation=0.6):
+    "`image` under a light of `hue` (degrees: 0 red, 120 green, 240 blue) and `saturation` (0: white light, the image unchanged), its mean gain 1."
+    gain = cv2.cvtColor(np.uint8([[[round(hue / 2) % 180, round(saturation * 255), 255]]]), cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
+    return np.clip(image.astype(np.float32) * (gain / gain.mean()) + 0.5, 0, 255).astype(np.uint8)
+
+class ColouredLight:
+    "With probability `p`, light the photo with a light of random hue and `saturation` (`colour_light`), or for a share `swap` of them swap red and blue; the mask stays."
+    def __init__(self, p=0.2, saturation=(0.3, 0.8), swap=0.2): self.p, self.saturation, self.swap = p, saturation, swap
+    def apply(self, image, mask, rng):
+        if rng.random() < self.p:
+            image = np.ascontiguousarray(image[..., ::-1]) if rng.random() < self.swap else colour_light(image, rng.uniform(0, 360), rng.uniform(*self.saturation))
+        return image, mask, np.zeros_like(mask)
+    def __call__(self, image, mask, rng): return self.apply(image, mask, rng)[:2]
+
 
 # %% ../nbs/01_hands.ipynb #bf9a59e3
 def generate_occluded(prepared, ids, bank, out, rotations=4, placements=5, seed=0, transform=None):

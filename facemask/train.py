@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .core import atomic_path, read_image, read_mask
 from .data import FaceMaskDataset, JoinedDataset, face_lightness, lightness_quartiles, load_split, random_roll
-from .hands import (Backdrop, Compose, Degrade, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, SkinToneLight,
+from .hands import (Backdrop, ColouredLight, Compose, Degrade, FaceCovering, HandOcclusion, NoFace, ObjectOcclusion, RandomHandPaste, SkinToneLight,
                             face_free_patches, hand_bank, noface_split, relight, split_bank)
 from .inference import face_regions
 from .model import FaceSegmenter, ModelConfig, PresenceHead, batched_proba, load_model, save_model
@@ -54,6 +54,7 @@ class TrainConfig:
     p_roll: float = 0.0                  # share of training items turned after the occluders (`random_roll`: people lying down, photos on their side)...
     roll_degrees: float = 180.0          # ...by up to this many degrees either way (180: any way up)
     p_degrade: float = 0.0               # share of training items made a worse photo after the occluders (`Degrade`: black and white, blur, small, JPEG)
+    p_colour: float = 0.0                # share lit by a coloured light (stage, neon), a fifth of them red and blue swapped instead, after the occluders (`ColouredLight`)
     hand_val_fraction: float = 0.25
     hand_split_seed: int = 0             # which hand photos are held out; apart from `seed`, so every training seed holds out the same hands
     backbone: str = ModelConfig.backbone
@@ -145,7 +146,7 @@ def occlusion_transform(cfg, train_ids):
     hands = [HandOcclusion(train_hands, p=cfg.p_hand, mirror=cfg.hand_mirror, same_skin=cfg.same_skin)] if train_hands else []
     return Compose([SkinToneLight(cfg.p_tone, 0.0 if cfg.light_last else cfg.p_light), *hands, FaceCovering(cfg.p_covering), ObjectOcclusion(cfg.p_object, textures),
                     Backdrop(backdrops, cfg.p_backdrop), NoFace(noface + backdrops, cfg.p_noface), *([SkinToneLight(0.0, cfg.p_light)] if cfg.light_last else []),
-                    *([Degrade(cfg.p_degrade)] if cfg.p_degrade else [])])  # only when on: its draw would shift every later one
+                    *([ColouredLight(cfg.p_colour)] if cfg.p_colour else []), *([Degrade(cfg.p_degrade)] if cfg.p_degrade else [])])  # only when on: their draws would shift every later one
 
 class EpochSampler(torch.utils.data.Sampler):
     "Shuffled indices for one epoch, offset by `epoch * n` so the dataset draws that epoch's augmentation; sharded by rank; with `weights`, drawn with replacement in proportion."
