@@ -142,6 +142,12 @@ def _unless_empty(closeups, views, share=0.25):
 
 def _is_one(images): return isinstance(images, (str, Path, bytes, bytearray, Image.Image)) or getattr(images, 'ndim', 0) in (2, 3)
 
+def _photo(image):
+    "`to_rgb` of `image`, a video file refused with what to call instead."
+    if isinstance(image, (str, Path)) and Path(image).suffix.lower() in VIDEO_SUFFIXES:
+        raise ValueError(f'{image}: a video; predict takes photos: use predict_video(path, out_path) (or facemask predict {Path(image).name} -o out/)')
+    return to_rgb(image)
+
 class FaceMasker:
     "Face masks for photos, folders and videos from a trained `FaceSegmenter` (or an `OnnxSegmenter`)."
     def __init__(self, model, refine=True, levels=1, batch_size=8, confirm=True, threshold=None, soft=False, presence=None, flip=False, speck=16, hold=0.1, any_angle=False):
@@ -218,7 +224,7 @@ class FaceMasker:
     def predict_proba(self, images):
         "Face probability (float32 HxW) for an image (an RGB array, a file, anything `to_rgb` takes; not OpenCV's BGR), or a list of them; each step runs batched across the list."
         one = _is_one(images)
-        images = [to_rgb(im) for im in ([images] if one else images)]
+        images = [_photo(im) for im in ([images] if one else images)]
         if not images: return []
         images, probs, presence, turns = self._upright(images) if self.any_angle else (images, *self._proba(images), [0] * len(images))
         if self.refine: probs = self._refine(images, probs, presence)

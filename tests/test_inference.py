@@ -59,7 +59,7 @@ def test_photos_held_in_memory(masker, hopper):
     import io, torch
     mask, gray = masker.predict(hopper), np.asarray(Image.fromarray(hopper).convert('L'))
     buf = io.BytesIO(); Image.fromarray(hopper).save(buf, 'PNG')
-    for held in (Image.fromarray(hopper), hopper / 255, hopper.astype(np.uint16) * 257, torch.from_numpy(hopper).permute(2, 0, 1), buf.getvalue(),
+    for held in (Image.fromarray(hopper), hopper / 255, hopper.astype(np.uint16) * 257, torch.from_numpy(hopper.copy()).permute(2, 0, 1), buf.getvalue(),
                  np.dstack([hopper, np.full(hopper.shape[:2], 255, np.uint8)])):
         assert np.array_equal(masker.predict(held), mask), type(held)
     assert np.array_equal(masker.predict(gray), masker.predict(np.repeat(gray[..., None], 3, axis=2)))
