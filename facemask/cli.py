@@ -126,8 +126,8 @@ def cmd_evaluate(a):
 def fraction(text):
     "argparse type: a number strictly between 0 and 1."
     try: x = float(text)
-    except ValueError: x = None
-    if x is None or not 0 < x < 1: raise argparse.ArgumentTypeError(f'{text!r}: expected a number between 0 and 1, e.g. 0.5')
+    except ValueError: x = float('nan')  # fails the check below
+    if not 0 < x < 1: raise argparse.ArgumentTypeError(f'{text!r}: expected a number between 0 and 1, e.g. 0.5')
     return x
 
 def at_least(minimum):
