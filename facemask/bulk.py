@@ -79,7 +79,7 @@ def mask_files_bulk(inputs, out_dir, weights=None, device='auto', batch_size=64,
     workers, path = workers or min(16, os.cpu_count() or 1), Path(weights or default_weights())
     if path.suffix.lower() == '.onnx': raise ValueError(f'{path}: the bulk path runs a PyTorch checkpoint (.pt), not an ONNX file')
     model, out_dir = fuse_batchnorm(load_model(path, device)), Path(out_dir)
-    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    found, notes = find_inputs(inputs, recursive, out_dir)
     for note in notes: log(f'note: {note}')
     todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite)
     dest = {p: folder/(name or f'{p.stem}.png') for p, folder, name in todo}

@@ -61,7 +61,7 @@ def mask_files_ray(inputs, out_dir, weights=None, address=None, overwrite=False,
     "`FaceMasker.mask_files` on a Ray cluster: a pool of actors, one model each, masks `inputs` into `out_dir` (paths every node sees; with `recursive`, subfolders into the same subfolders); returns the same summary dict."
     ray, out_dir = _ray(), Path(out_dir)
     if weights and not Path(weights).is_file(): raise FileNotFoundError(f'{weights}: no such file (the weights must be at this path on every node)')
-    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    found, notes = find_inputs(inputs, recursive, out_dir)
     for note in notes: log(f'note: {note}')
     todo, skipped, failed = plan_outputs(found, out_dir, overwrite, overlay_on, cutout_on, frames_on)
     for msg in failed: log(f'error: {msg}')

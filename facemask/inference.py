@@ -9,7 +9,7 @@ __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES'
            'plan_outputs', 'DiskFull', 'smooth_step', 'display_turns', 'export_onnx', 'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
-import contextlib, copy, errno, glob, importlib, io, json, math, os, tempfile, warnings
+import contextlib, copy, errno, glob, importlib, io, json, math, os, re, tempfile, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -269,14 +269,43 @@ def _glob_root(pattern):
     parts = Path(pattern).parts
     return Path(*parts[:next((i for i, s in enumerate(parts) if glob.has_magic(s)), len(parts))] or ['.'])
 
-def find_inputs(inputs, recursive=False, skip=None):
-    "`(file, subfolder)` pairs for the image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped; and notes on subfolders left out."
-    found, seen, notes, skip = [], set(), [], skip and Path(skip).resolve()
+def _png_colour_type(path):
+    "The colour type of a PNG file's header (0 gray, 2 RGB, 6 RGBA), None if it is no PNG."
+    with open(path, 'rb') as f: head = f.read(26)
+    return head[25] if len(head) == 26 and head.startswith(b'\x89PNG') else None
+
+def _gray_video(path):
+    "Whether the video's first frame is gray, as facemask's mask videos are."
+    cap = cv2.VideoCapture(str(path))
+    ok, frame = cap.read(); cap.release()
+    return ok and frame.ndim == 3 and (frame[..., 0] == frame[..., 1]).all() and (frame[..., 1] == frame[..., 2]).all()
+
+_LOOKS_WRITTEN = {'mask': lambda p: _png_colour_type(p) == 0, 'frame': lambda p: _png_colour_type(p) == 0 and re.fullmatch(r'\d{6}\.png', p.name),
+                  'cutout': lambda p: _png_colour_type(p) == 6, 'video': _gray_video, 'overlay': bool, 'video_overlay': bool}
+
+def _earlier_outputs(found, out_dir):
+    "Files among `find_inputs`' pairs that are outputs an earlier run wrote into `out_dir` for another of them: by name, and by look (masks are gray, cut-outs RGBA)."
+    kinds = {}
+    for q, sub in found:
+        outs = _outputs(out_dir/sub, q, overlay_on=True, cutout_on=True, frames_on=False)
+        kinds |= {o.resolve(): kind for kind, o in outs.items() if o.resolve() != q.resolve()}
+        if q.suffix.lower() in VIDEO_SUFFIXES: kinds[(out_dir/sub/q.stem).resolve()] = 'frames'
+    def earlier(q):
+        kind = 'frame' if kinds.get(q.parent.resolve()) == 'frames' else kinds.get(q.resolve())
+        try: return bool(kind and _LOOKS_WRITTEN[kind](q))
+        except OSError: return False
+    return {q for q, _ in found if earlier(q)}
+
+def find_inputs(inputs, recursive=False, out_dir=None):
+    "`(file, subfolder)` pairs for the image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped, `out_dir` and what earlier runs wrote there left out; and notes on what was left out."
+    found, seen, notes, skip = [], set(), [], out_dir and Path(out_dir).resolve()
     for item in map(str, inputs):
         p = Path(item)
         if p.is_dir():
             files, left_out = _walk(p, recursive, skip, {p.resolve()})
             pairs = [(q, q.parent.relative_to(p)) for q in files]
+            frames = {(q.parent/q.stem).resolve() for q in files if q.suffix.lower() in VIDEO_SUFFIXES and out_dir and q.parent.resolve() == skip}
+            left_out = [q for q in left_out if q.resolve() not in frames]  # per-frame masks of a video found here
             if left_out: notes.append(f"{p}: {len(left_out)} subfolder{'s' * (len(left_out) > 1)} with images or videos not searched "
                                       f"({', '.join(q.name for q in left_out[:3])}{', ...' * (len(left_out) > 3)}): add --recursive to mask them too")
         elif p.exists(): pairs = [(p, Path())]
@@ -286,6 +315,11 @@ def find_inputs(inputs, recursive=False, skip=None):
             pairs = pairs or [(p, Path())]  # reported as missing by the caller
         for q, sub in pairs:
             if q.resolve() not in seen: seen.add(q.resolve()); found.append((q, sub))
+    if out_dir and (earlier := _earlier_outputs(found, Path(out_dir))):
+        found = [(q, sub) for q, sub in found if q not in earlier]
+        names = sorted(q.name for q in earlier)
+        notes.append(f"{len(earlier)} file{'s' * (len(earlier) > 1)} left out as the outputs of an earlier run for other inputs "
+                     f"({', '.join(names[:3])}{', ...' * (len(names) > 3)}): masks are not masked again")
     return found, notes
 
 def expand_inputs(inputs, recursive=False):
@@ -349,7 +383,7 @@ def mask_files(self: FaceMasker, inputs, out_dir, overwrite=False, overlay_on=Fa
                log=print, workers=2, max_pixels=40_000_000):
     "Write `<stem>.png` masks (and overlays, cut-outs, videos or per-frame PNGs) for `inputs` into `out_dir` (with `recursive`, subfolders into the same subfolders) in batches, `workers` threads decoding ahead; returns a summary dict."
     out_dir, batch = Path(out_dir), []
-    found, notes = find_inputs(inputs, recursive, skip=out_dir)
+    found, notes = find_inputs(inputs, recursive, out_dir)
     for note in notes: log(f'note: {note}')
     todo, skipped, duplicates = plan_outputs(found, out_dir, overwrite, overlay_on, cutout_on, frames_on)
     todo = [(path, _outputs(folder, path, overlay_on, cutout_on, frames_on, name)) for path, folder, name in todo]

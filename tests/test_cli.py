@@ -61,3 +61,22 @@ def test_predict_into_one_file(tmp_path, hopper, capsys):
         with pytest.raises(SystemExit, match=says): main(['predict', *map(str, inputs), '-o', str(tmp_path/out), '--device', 'cpu'])
         assert not (tmp_path/out).exists()
     with pytest.raises(SystemExit, match='--weights nope.pt: no such file'): main(['predict', str(tmp_path/'a.jpg'), '-o', str(tmp_path/'x'), '--weights', 'nope.pt'])
+
+def test_predict_rerun_into_the_photos_own_folder(tmp_path, hopper, capsys):
+    "`facemask predict photos/ -o photos/` run again skips every finished file: its masks, overlays, cut-outs, mask videos and per-frame masks are not taken for inputs."
+    import cv2
+    from conftest import make_clip
+    from facemask.cli import main
+    from facemask.core import write_image
+    own = tmp_path/'own'
+    for name in ('a.jpg', 'b.jpg'): write_image(own/name, cv2.resize(hopper, (64, 75)))
+    make_clip(own/'clip.mov', hopper, seconds=0.3, size=(96, 112), audio=None)
+    run = lambda *flags: (main(['predict', str(own), '-o', str(own), '--device', 'cpu', *flags]), capsys.readouterr().out)
+    assert run('--overlay', '--cutout')[0] == 0
+    assert run('--frames')[0] == 0 and (own/'clip'/'000002.png').exists()
+    for flags, left_out in ((['--overlay', '--cutout'], '8 files'), (['--soft'], '8 files'), (['-r', '--frames'], '11 files'), (['--bulk'], '8 files')):
+        rc, said = run(*flags)
+        assert rc == 0 and said.splitlines()[-1].startswith('0 written, 3 skipped'), (flags, said)
+        assert f'note: {left_out} left out as the outputs of an earlier run for other inputs' in said, (flags, said)
+    assert sorted(p.name for p in own.iterdir()) == ['a.jpg', 'a.png', 'a_cutout.png', 'a_overlay.jpg', 'b.jpg', 'b.png', 'b_cutout.png', 'b_overlay.jpg',
+                                                     'clip', 'clip.mov', 'clip.mp4', 'clip_overlay.mp4']
