@@ -5,6 +5,7 @@ Frames come from benchmarks/real_world.py's generators (validation faces of Cele
 ../shared/data/hands). Writes benchmarks/reports/fast_default.md and .json.
 
     python benchmarks/fast_default.py --models student_int8=runs/student_int8.onnx   # ~4 min a model on 2 CPU cores
+    python benchmarks/fast_default.py --models "default_recheck_off=facemask/weights/facemask_mobilenetv2_fast_int8.onnx;recheck=0"
 """
 import argparse, glob, json, time
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 
 from facemask.core import read_image
 from facemask.inference import FaceMasker, default_weights
+from generalisation import parse_spec
 from real_world import REPO, SHARED, away_from_faces, collage, iou, jitter, pan_clip, smoothed, texture, val_faces
 
 def wide(masker, frames):
@@ -51,7 +53,7 @@ def pans(masker, clips, strengths):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', default=str(SHARED/'CelebAMask-HQ-mini')); p.add_argument('--hands', default=str(SHARED/'hands'))
-    p.add_argument('--models', nargs='*', default=[], help='more NAME=PATH (checkpoint or .onnx) beside the default and the accurate model')
+    p.add_argument('--models', nargs='*', default=[], help="more NAME=SPEC beside the default and the accurate model: a checkpoint or .onnx file, and FaceMasker's options as in generalisation.py (PATH;recheck=0)")
     p.add_argument('--frames', type=int, default=30); p.add_argument('--pans', type=int, default=12, help='faces panned, each its own clip')
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(REPO/'benchmarks/reports/fast_default'))
     a = p.parse_args()
@@ -60,7 +62,7 @@ def main():
     maskers = {f'default ({default_weights(accurate=False).name})': FaceMasker.from_pretrained(device='cpu'),
                f'accurate ({default_weights().name}, --accurate)': FaceMasker.from_pretrained(device='cpu', accurate=True)}
     extra = dict(m.split('=', 1) for m in a.models)
-    maskers |= {n: FaceMasker.from_pretrained(path, device='cpu') for n, path in extra.items()}
+    maskers |= {n: FaceMasker.from_pretrained(path, device='cpu', **kwargs) for n, (path, kwargs) in ((n, parse_spec(spec)) for n, spec in extra.items())}
     faces = val_faces(a.data)
     desks = [read_image(f) for f in sorted(glob.glob(str(Path(a.hands)/'images'/'desk_*.jpg')))]
     rng = np.random.default_rng(0)

@@ -11,7 +11,7 @@ import argparse, json, os, sys
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #ec3ac373
-BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'any_angle', 'ray')
+BULK_UNSUPPORTED = ('overlay', 'cutout', 'soft', 'frames', 'no_refine', 'levels', 'no_presence', 'keep_unconfirmed', 'flip', 'any_angle', 'max_side', 'ray')
 
 def _mask(a):
     "`facemask predict`'s masking on the path `a` picks (--bulk, --ray, or this machine); its summary dict."
@@ -20,6 +20,7 @@ def _mask(a):
         return mask_files_bulk(a.inputs, a.output, a.weights, a.device, batch_size=a.batch_size or 64, threshold=a.threshold, overwrite=a.overwrite, recursive=a.recursive, workers=a.workers)
     options = dict(accurate=a.accurate, refine=not a.no_refine, levels=1 if a.levels is None else a.levels, batch_size=a.batch_size or 8, confirm=not a.keep_unconfirmed,
                    threshold=a.threshold, soft=a.soft, presence=False if a.no_presence else None, flip=a.flip, any_angle=a.any_angle)
+    if a.max_side is not None: options['max_side'] = a.max_side or None
     files = dict(overwrite=a.overwrite, recursive=a.recursive, overlay_on=a.overlay, cutout_on=a.cutout, frames_on=a.frames, workers=2 if a.workers is None else a.workers)
     if a.ray is not None:
         from facemask.cluster import mask_files_ray
@@ -170,6 +171,7 @@ def parser():
     pr.add_argument('--any-angle', action='store_true', help='also look at each photo turned by 90, 180 and 270 degrees and keep the turn that looks most like a face where one holds a face (people lying down, photos on their side; a wide shot of small faces stays upright): about 3x slower on photos (the whole-frame pass runs four times; a video: on its key frames), and photos without a face get false faces more often')
     pr.add_argument('--flip', action='store_true', help='also mask each photo mirrored and average the two: a little more accurate, the network runs twice')
     pr.add_argument('--bulk', action='store_true', help='photo folders at a GPU\'s pace: decoded on the GPU, one whole-frame pass (no tiles or close-ups), hard masks only (facemask.bulk)')
+    pr.add_argument('--max-side', type=at_least(0), help='mask photos and video frames larger than this from a copy this large on its longer side, the mask resized back to full size (default 2560: 12 MP photos 1.3-1.4x faster, 48 MP about 3x; 0: the full resolution)')
     pr.add_argument('--levels', type=at_least(0), help='zoom levels of tiles that find small faces in large photos (default 1; 0: none)')
     pr.add_argument('--batch-size', type=at_least(1), help='images (or crops) per network pass; in a video, frames per key frame, the one that runs the tiles (default 8; with --bulk 64)')
     pr.add_argument('--workers', type=at_least(0), help='threads decoding the next images while the model runs (default 2; 0: none); with --bulk, reading and writing threads (default: one per core, up to 16)')

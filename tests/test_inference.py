@@ -73,6 +73,30 @@ def test_very_large_image(masker, tmp_path):
     mask = masker.predict(read_image(tmp_path/'wide.png'))
     assert mask.shape == (900, 8400)
 
+def test_large_frames_are_masked_from_a_smaller_copy(masker, hopper, tmp_path):
+    "Photos and video frames larger than `max_side` are masked from a copy of that size: masks at full size, nearly those of the full resolution; the CLI's --max-side reaches it, and a max_side under the network's input is refused."
+    from facemask.cli import main
+    frame = np.full((1440, 2560, 3), 90, np.uint8); frame[400:1000, 1400:1900] = cv2.resize(hopper, (500, 600), interpolation=cv2.INTER_AREA)
+    full, small = FaceMasker(masker.model, max_side=None), FaceMasker(masker.model, max_side=1280)
+    a, b = small.predict(frame) > 0, full.predict(frame) > 0
+    iou = lambda x: (x & b).sum() / (x | b).sum()
+    assert a.shape == frame.shape[:2] and a[400:1000, 1400:1900].mean() > 0.05 and iou(a) > 0.97, iou(a)
+    clip = small.predict_proba_clip([frame, frame], before=full.predict_proba(frame))
+    assert [p.shape for p in clip] == [frame.shape[:2]] * 2 and min(iou(p > 0.5) for p in clip) > 0.97
+    with pytest.raises(ValueError, match='max_side=100: expected at least the model'): FaceMasker(masker.model, max_side=100)
+    write_image(tmp_path/'big.png', frame)  # lossless: the CLI sees the same pixels
+    assert main(['predict', str(tmp_path/'big.png'), '-o', str(tmp_path/'m.png'), '--max-side', '0', '--device', 'cpu']) == 0
+    assert iou(read_image(tmp_path/'m.png')[..., 0] > 0) > 0.99  # the full resolution's mask
+    with pytest.raises(SystemExit, match='max_side=100: expected at least'): main(['predict', str(tmp_path/'big.png'), '-o', str(tmp_path/'x.png'), '--max-side', '100', '--device', 'cpu'])
+
+def test_a_close_up_just_under_the_bar_is_looked_at_again(accurate, hopper):
+    "A small face whose close-up scores just under the presence bar is looked at framed wider and tighter, and kept on the mean of the three scores; recheck=0 loses it; a recheck outside [0, 1) is refused."
+    wide = np.full((720, 1280, 3), 90, np.uint8); wide[300:420, 900:1000] = cv2.resize(hopper, (100, 120), interpolation=cv2.INTER_AREA)
+    frame = cv2.resize(wide, (2560, 1440), interpolation=cv2.INTER_LINEAR)  # her close-up scores 0.37 at this size; the bar is 0.5
+    kept, lost = (FaceMasker(accurate.model, recheck=r).predict(frame) for r in (0.6, 0))
+    assert (kept[600:840, 1800:2000] > 0).mean() > 0.05 and lost.max() == 0
+    with pytest.raises(ValueError, match=r'recheck=1.5: expected a share'): FaceMasker(accurate.model, recheck=1.5)
+
 def test_no_face_gives_an_empty_mask(masker):
     yy, xx = np.mgrid[0:300, 0:400]
     texture = np.dstack([(xx * 0.6) % 255, (yy * 0.8) % 255, ((xx + yy) * 0.3) % 255]).astype(np.uint8)
