@@ -496,7 +496,7 @@ def predict_proba_clip(self: FaceMasker, frames, before=None):
 @patch
 def _clip_turned(self: FaceMasker, frames, before=None):
     "`predict_proba_clip` of `frames` turned by the quarter turn `any_angle` picks for the first of them: one whole-frame pass a frame instead of four, and one turn for the whole batch."
-    turn = self._upright(frames[:1])[3][0]
+    turn = self._upright([_within(frames[0], self.max_side)])[3][0]  # the turn from the working copy, as photos
     held = copy.copy(self); held.any_angle = False
     turned = lambda im, k: np.ascontiguousarray(np.rot90(im, k))
     return [turned(p, -turn) for p in held.predict_proba_clip([turned(f, turn) for f in frames], None if before is None else turned(before, turn))]
