@@ -10,7 +10,7 @@ __all__ = ['DEFAULT_WEIGHTS', 'FAST_WEIGHTS', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES'
            'OnnxSegmenter']
 
 # %% ../nbs/05_inference.ipynb #f2b3cf3a
-import contextlib, copy, errno, glob, importlib, io, json, math, os, re, tempfile, warnings
+import contextlib, copy, errno, functools, glob, importlib, io, json, math, os, re, tempfile, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -322,17 +322,22 @@ _LOOKS_WRITTEN = {'mask': lambda p: _png_colour_type(p) == 0, 'frame': lambda p:
                   'cutout': lambda p: _png_colour_type(p) == 6, 'video': _gray_video, 'overlay': bool, 'video_overlay': bool}
 
 def _earlier_outputs(found, out_dir):
-    "Files among `find_inputs`' pairs that are outputs an earlier run wrote into `out_dir` for another of them: by name, and by look (masks are gray, cut-outs RGBA)."
-    kinds = {}
+    "Files among `find_inputs`' pairs that are outputs an earlier run wrote into `out_dir` for another of them: by name, and by look (masks are gray, cut-outs RGBA). Only folders that are both are searched."
+    real = functools.cache(Path.resolve)  # one look-up a folder, not a file
+    dest = {sub: real(out_dir/sub) for sub in {sub for _, sub in found}}
+    here = [q for q, _ in found if real(q.parent) in dest.values() or real(q.parent.parent) in dest.values()]
+    if not here: return set()
+    kinds, places = {}, {real(q.parent) for q in here} | {real(q.parent.parent) for q in here}
     for q, sub in found:
-        outs = _outputs(out_dir/sub, q, overlay_on=True, cutout_on=True, frames_on=False)
-        kinds |= {o.resolve(): kind for kind, o in outs.items() if o.resolve() != q.resolve()}
-        if q.suffix.lower() in VIDEO_SUFFIXES: kinds[(out_dir/sub/q.stem).resolve()] = 'frames'
+        if dest[sub] not in places: continue
+        outs = _outputs(dest[sub], q, overlay_on=True, cutout_on=True, frames_on=False)
+        kinds |= {o: kind for kind, o in outs.items() if o != real(q.parent)/q.name}
+        if q.suffix.lower() in VIDEO_SUFFIXES: kinds[dest[sub]/q.stem] = 'frames'
     def earlier(q):
-        kind = 'frame' if kinds.get(q.parent.resolve()) == 'frames' else kinds.get(q.resolve())
+        kind = 'frame' if kinds.get(real(q.parent)) == 'frames' else kinds.get(real(q.parent)/q.name)
         try: return bool(kind and _LOOKS_WRITTEN[kind](q))
         except OSError: return False
-    return {q for q, _ in found if earlier(q)}
+    return {q for q in here if earlier(q)}
 
 def find_inputs(inputs, recursive=False, out_dir=None):
     "`(file, subfolder)` pairs for the image and video files named by `inputs` (files, folders, globs), sorted within each input, duplicates dropped, `out_dir` and what earlier runs wrote there left out; and notes on what was left out."
