@@ -357,7 +357,7 @@ def find_inputs(inputs, recursive=False, out_dir=None):
             pairs = sorted((q, q.parent.relative_to(root) if recursive else Path()) for q in map(Path, glob.glob(item, recursive=True)) if q.is_file())
             pairs = pairs or [(p, Path())]  # reported as missing by the caller
         for q, sub in pairs:
-            if q.resolve() not in seen: seen.add(q.resolve()); found.append((q, sub))
+            if (real := q.resolve()) not in seen: seen.add(real); found.append((q, sub))
     if out_dir and (earlier := _earlier_outputs(found, Path(out_dir))):
         found = [(q, sub) for q, sub in found if q not in earlier]
         names = sorted(q.name for q in earlier)
