@@ -27,9 +27,9 @@ from real_world import REPO, SHARED, collage, iou, val_faces
 from speed import counted, framed
 
 def frames_at(faces, desks, W, H, n_framed, n_collages, rng):
-    "(name, image, truth, owner, sides) of the framed faces and the collages at WxH."
+    "(kind, image, truth, owner, sides) of the framed faces and the collages at WxH."
     out = []
-    for k, (im, m) in enumerate(faces[:n_framed]):
+    for im, m in faces[:n_framed]:
         truth = np.zeros((H, W), np.uint8); x = (W - H) // 2
         truth[:, x:x + H] = np.where(cv2.resize(m, (H, H), interpolation=cv2.INTER_LINEAR) > 127, 255, 0)
         owner = np.full((H, W), -1, np.int16); owner[:, x:x + H] = 0
@@ -52,13 +52,14 @@ def measure(maskers, frames, rounds):
                 passes = m.model.passes; del m.model.predict_proba
                 if r: res[k][kind]['seconds'].append(t); continue
                 masks[k] = mask
-                d = res[k].setdefault(kind, {'seconds': [], 'passes': [], 'inter': 0, 'union': 0, 'faces': 0, 'found': 0, 'same_inter': 0, 'same_union': 0, 'found_sides': [], 'missed_sides': []})
+                d = res[k].setdefault(kind, {'seconds': [], 'passes': [], 'inter': 0, 'union': 0, 'faces': 0, 'found': 0, 'same_inter': 0, 'same_union': 0, 'missed_sides': []})
                 d['seconds'].append(t); d['passes'].append(passes)
                 g = gt > 127
                 d['inter'] += int((mask & g).sum()); d['union'] += int((mask | g).sum())
                 for j, side in enumerate(sides):
                     own = owner == j; ok = iou(mask & own, g & own) > 0.5
-                    d['faces'] += 1; d['found'] += ok; d['found_sides' if ok else 'missed_sides'].append(side)
+                    d['faces'] += 1; d['found'] += ok
+                    if not ok: d['missed_sides'].append(side)
                 d['same_inter'] += int((mask & masks[names[0]]).sum()); d['same_union'] += int((mask | masks[names[0]]).sum())
         print(kind, img.shape, {k: round(res[k][kind]['seconds'][-1], 3) for k in names}, flush=True)
     return {k: {kind: {'median_ms': float(np.median(d['seconds']) * 1000), 'passes': float(np.mean(d['passes'])), 'pooled_iou': d['inter'] / max(1, d['union']),
